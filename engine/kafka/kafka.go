@@ -1,0 +1,356 @@
+// Package kafka is the sink: the sarama producer and admin built from task settings, topic
+// preparation, partition policies and error explanations.
+package kafka
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/xdg-go/scram"
+
+	"tributary/engine/task"
+)
+
+// Password resolves the SASL password: inline or from the named environment variable.
+func Password(s *task.SASL) (string, error) {
+	if s.PasswordEnv != "" {
+		v, ok := os.LookupEnv(s.PasswordEnv)
+		if !ok {
+			return "", fmt.Errorf("the environment variable %s (sasl.passwordEnv) is not set", s.PasswordEnv)
+		}
+		return v, nil
+	}
+	return s.Password, nil
+}
+
+// Settings are the producer options of a task.
+type Settings struct {
+	Acks        string // none, leader, all
+	Compression string // lz4, gzip, snappy, zstd, none
+	ClientID    string
+}
+
+// Config builds a sarama configuration. Order within a partition is never broken by retries:
+// one request in flight per broker.
+func Config(k *task.Kafka, s Settings) (*sarama.Config, error) {
+	cfg := sarama.NewConfig()
+	v := k.Version
+	if v == "" {
+		v = "2.8.0"
+	}
+	ver, err := sarama.ParseKafkaVersion(v)
+	if err != nil {
+		return nil, fmt.Errorf("kafkaVersion %q: %w", v, err)
+	}
+	cfg.Version = ver
+	cfg.ClientID = "tributary"
+	if s.ClientID != "" {
+		cfg.ClientID = s.ClientID
+	}
+	cfg.Net.DialTimeout = 10 * time.Second
+	cfg.Net.ReadTimeout = 30 * time.Second
+	cfg.Net.WriteTimeout = 30 * time.Second
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Metadata.Retry.Max = 3
+	cfg.Metadata.Retry.Backoff = 250 * time.Millisecond
+	cfg.Metadata.AllowAutoTopicCreation = false
+
+	p := &cfg.Producer
+	p.Return.Successes = true
+	p.Return.Errors = true
+	p.Partitioner = sarama.NewManualPartitioner
+	p.Retry.Max = 10
+	p.Retry.Backoff = 200 * time.Millisecond
+	p.MaxMessageBytes = 1000000
+	p.Flush.Bytes = 1 << 20
+	p.Flush.Frequency = 2 * time.Millisecond
+	p.Flush.MaxMessages = 0
+	cfg.ChannelBufferSize = 4096
+	switch s.Acks {
+	case "none":
+		p.RequiredAcks = sarama.NoResponse
+	case "all":
+		p.RequiredAcks = sarama.WaitForAll
+	default:
+		p.RequiredAcks = sarama.WaitForLocal
+	}
+	switch s.Compression {
+	case "", "lz4":
+		p.Compression = sarama.CompressionLZ4
+	case "gzip":
+		p.Compression = sarama.CompressionGZIP
+	case "snappy":
+		p.Compression = sarama.CompressionSnappy
+	case "zstd":
+		if !ver.IsAtLeast(sarama.V2_1_0_0) {
+			return nil, fmt.Errorf("compression zstd needs Kafka 2.1.0 or later; the destination is set to %s", v)
+		}
+		p.Compression = sarama.CompressionZSTD
+	case "none":
+		p.Compression = sarama.CompressionNone
+	default:
+		return nil, fmt.Errorf("compression %q is not one of lz4, gzip, snappy, zstd, none", s.Compression)
+	}
+
+	if k.SASL.Mechanism != "" {
+		pw, err := Password(&k.SASL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Net.SASL.Enable = true
+		cfg.Net.SASL.Handshake = true
+		cfg.Net.SASL.User = k.SASL.User
+		cfg.Net.SASL.Password = pw
+		switch k.SASL.Mechanism {
+		case "PLAIN":
+			cfg.Net.SASL.Mechanism = sarama.SASLTypePlaintext
+		case "SCRAM-SHA-256":
+			cfg.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA256
+			cfg.Net.SASL.SCRAMClientGeneratorFunc = func() sarama.SCRAMClient { return &scramClient{hash: scram.SHA256} }
+		case "SCRAM-SHA-512":
+			cfg.Net.SASL.Mechanism = sarama.SASLTypeSCRAMSHA512
+			cfg.Net.SASL.SCRAMClientGeneratorFunc = func() sarama.SCRAMClient { return &scramClient{hash: scram.SHA512} }
+		default:
+			return nil, fmt.Errorf("sasl.mechanism %q is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512", k.SASL.Mechanism)
+		}
+	}
+	if k.TLS.Enabled {
+		tc, err := tlsConfig(k.TLS)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Net.TLS.Enable = true
+		cfg.Net.TLS.Config = tc
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("producer settings: %w", err)
+	}
+	return cfg, nil
+}
+
+func tlsConfig(t task.TLS) (*tls.Config, error) {
+	cfg := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s holds no PEM certificate", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+type scramClient struct {
+	hash scram.HashGeneratorFcn
+	conv *scram.ClientConversation
+}
+
+func (c *scramClient) Begin(user, password, authzID string) error {
+	cl, err := c.hash.NewClient(user, password, authzID)
+	if err != nil {
+		return err
+	}
+	c.conv = cl.NewConversation()
+	return nil
+}
+
+func (c *scramClient) Step(challenge string) (string, error) { return c.conv.Step(challenge) }
+func (c *scramClient) Done() bool                            { return c.conv.Done() }
+
+// NewClient connects to the cluster.
+func NewClient(ctx context.Context, k *task.Kafka, s Settings) (sarama.Client, error) {
+	cfg, err := Config(k, s)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		c   sarama.Client
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		c, err := sarama.NewClient(k.Brokers, cfg)
+		ch <- result{c, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return nil, Explain(r.err, k)
+		}
+		return r.c, nil
+	case <-ctx.Done():
+		go func() {
+			if r := <-ch; r.c != nil {
+				r.c.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// ConnError is a failure to reach or log in to the cluster.
+type ConnError struct {
+	Kind string
+	Err  error
+}
+
+func (e *ConnError) Error() string { return e.Err.Error() }
+func (e *ConnError) Unwrap() error { return e.Err }
+
+// Explain turns a client error into a message that says what failed and what to do; it probes
+// each bootstrap broker to name the real cause behind sarama's "run out of brokers".
+func Explain(err error, k *task.Kafka) error {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	switch {
+	case strings.Contains(s, "SASL") || errors.Is(err, sarama.ErrSASLAuthenticationFailed) || strings.Contains(s, "authentication"):
+		return &ConnError{"authentication", fmt.Errorf("Kafka at %s rejected the SASL login of %q (%s): check the user, the password and the mechanism", strings.Join(k.Brokers, ","), k.SASL.User, k.SASL.Mechanism)}
+	case strings.Contains(s, "x509") || strings.Contains(s, "certificate"):
+		return &ConnError{"certificate", fmt.Errorf("TLS to Kafka at %s failed: the broker certificate was not accepted (%v): give the CA file that signed it", strings.Join(k.Brokers, ","), err)}
+	}
+	if errors.Is(err, sarama.ErrOutOfBrokers) || strings.Contains(s, "run out of available brokers") {
+		var causes []string
+		for _, b := range k.Brokers {
+			c, derr := net.DialTimeout("tcp", b, 3*time.Second)
+			switch {
+			case derr == nil:
+				c.Close()
+				if k.TLS.Enabled {
+					causes = append(causes, b+": reachable, but the TLS or Kafka handshake failed")
+				} else if k.SASL.Mechanism != "" {
+					causes = append(causes, b+": reachable, but the Kafka handshake or SASL login failed")
+				} else {
+					causes = append(causes, b+": reachable, but it does not answer the Kafka protocol at version "+k.Version+" (brokers older than 0.11 and non-Kafka services fail this way)")
+				}
+			case errors.Is(derr, syscall.ECONNREFUSED):
+				causes = append(causes, b+": connection refused (nothing listens on that port)")
+			case isTimeout(derr):
+				causes = append(causes, b+": no answer within 3 s (host down or a firewall)")
+			case strings.Contains(derr.Error(), "no such host"):
+				causes = append(causes, b+": the host name cannot be resolved")
+			default:
+				causes = append(causes, b+": "+derr.Error())
+			}
+		}
+		return &ConnError{"refused", fmt.Errorf("cannot reach any Kafka broker: %s", strings.Join(causes, "; "))}
+	}
+	return &ConnError{"other", fmt.Errorf("Kafka at %s: %v", strings.Join(k.Brokers, ","), err)}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// IsConnError reports whether err is a broker connection failure.
+func IsConnError(err error) bool {
+	var ce *ConnError
+	if errors.As(err, &ce) {
+		return true
+	}
+	return errors.Is(err, sarama.ErrOutOfBrokers) || errors.Is(err, sarama.ErrNotConnected) || errors.Is(err, sarama.ErrClosedClient) || isTimeout(err) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// Topics lists the cluster's topics with their partition counts.
+func Topics(c sarama.Client) (map[string]int, error) {
+	if err := c.RefreshMetadata(); err != nil {
+		return nil, err
+	}
+	names, err := c.Topics()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(names))
+	for _, n := range names {
+		ps, err := c.Partitions(n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = len(ps)
+	}
+	return out, nil
+}
+
+// PrepareTopics makes sure every topic exists with at least the wanted number of partitions
+// (0 = any). Missing topics are created with the wanted count (1 if 0). A topic with fewer
+// partitions than mapped is an error before start. It returns the actual partition counts.
+func PrepareTopics(c sarama.Client, want map[string]int) (map[string]int, error) {
+	have, err := Topics(c)
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var missing []string
+	for t := range want {
+		if _, ok := have[t]; !ok {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		admin, err := sarama.NewClusterAdminFromClient(c)
+		if err != nil {
+			return nil, fmt.Errorf("topic admin: %w", err)
+		}
+		for _, t := range missing {
+			n := want[t]
+			if n <= 0 {
+				n = 1
+			}
+			err := admin.CreateTopic(t, &sarama.TopicDetail{NumPartitions: int32(n), ReplicationFactor: -1}, false)
+			if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
+				return nil, fmt.Errorf("topic %q does not exist and could not be created (%v): create it with %d partitions, or allow this account to create topics", t, err, n)
+			}
+		}
+		// Metadata catches up asynchronously.
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			have, err = Topics(c)
+			if err == nil {
+				ok := true
+				for _, t := range missing {
+					if have[t] == 0 {
+						ok = false
+					}
+				}
+				if ok {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				return nil, fmt.Errorf("created topics %v do not show in the cluster metadata after 10 s", missing)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for t, n := range want {
+		if n > 0 && have[t] < n {
+			return nil, fmt.Errorf("topic %q has %d partitions, fewer than the %d mapped for it: add partitions to the topic or lower \"Number of Partitions\"", t, have[t], n)
+		}
+	}
+	out := make(map[string]int, len(want))
+	for t := range want {
+		out[t] = have[t]
+	}
+	return out, nil
+}

@@ -1,0 +1,219 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/IBM/sarama"
+
+	"tributary/engine/event"
+	"tributary/engine/format"
+	"tributary/engine/kafka"
+	"tributary/engine/mysql"
+	"tributary/engine/task"
+)
+
+// acker is told when Kafka acknowledged one message it sent.
+type acker interface {
+	ack(bytes int)
+}
+
+// route is where one table's events go.
+type route struct {
+	topic      string
+	partitions int32
+	keyCols    []int
+	object     *task.Object
+}
+
+// sink is the Router → Encoder → Producer part of the data path.
+type sink struct {
+	task     *task.Task
+	client   sarama.Client
+	producer sarama.AsyncProducer
+	enc      format.Encoder
+	routes   map[*event.Table]*route
+	ddlTopic string
+	maxBytes int
+
+	errOnce sync.Once
+	errCh   chan error
+	done    chan struct{}
+}
+
+// newSink connects the producer, prepares the topics and starts the acknowledgement reader.
+func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Table, serverVersion string) (*sink, error) {
+	enc, err := newEncoder(ctx, t, serverVersion)
+	if err != nil {
+		return nil, &Permanent{err}
+	}
+	settings := kafka.Settings{Acks: t.Acks, Compression: t.Compression, ClientID: "tributary-" + t.Name}
+	client, err := kafka.NewClient(ctx, &t.Destination.Kafka, settings)
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]int{}
+	s := &sink{task: t, client: client, enc: enc, routes: map[*event.Table]*route{}, errCh: make(chan error, 1), done: make(chan struct{})}
+	for i := range t.Objects {
+		o := &t.Objects[i]
+		tbl := tables[mysql.Ref{Database: o.Database, Table: o.Table}]
+		topic := t.TopicFor(o)
+		if o.Partitions > want[topic] {
+			want[topic] = o.Partitions
+		} else if _, ok := want[topic]; !ok {
+			want[topic] = 0
+		}
+		keyCols, err := partitionKey(t, o, tbl)
+		if err != nil {
+			client.Close()
+			return nil, &Permanent{err}
+		}
+		s.routes[tbl] = &route{topic: topic, keyCols: keyCols, object: o}
+	}
+	if t.MigrationTypes.Incremental {
+		s.ddlTopic = t.DDLTopic()
+		if _, ok := want[s.ddlTopic]; !ok {
+			want[s.ddlTopic] = 0
+		}
+	}
+	counts, err := kafka.PrepareTopics(client, want)
+	if err != nil {
+		client.Close()
+		if kafka.IsConnError(err) {
+			return nil, err
+		}
+		return nil, &Permanent{err}
+	}
+	for _, r := range s.routes {
+		r.partitions = int32(counts[r.topic])
+		if n := int32(r.object.Partitions); n > 0 && n < r.partitions {
+			// "Number of Partitions" limits the partitions this table spreads over.
+			r.partitions = n
+		}
+	}
+	prod, err := sarama.NewAsyncProducerFromClient(client)
+	if err != nil {
+		client.Close()
+		return nil, kafka.Explain(err, &t.Destination.Kafka)
+	}
+	s.producer = prod
+	s.maxBytes = client.Config().Producer.MaxMessageBytes
+	go s.readAcks()
+	return s, nil
+}
+
+// partitionKey resolves the columns hashed by the primary-key policy: the object's partition
+// key, else the primary key, else the first unique key, else none (partition 0).
+func partitionKey(t *task.Task, o *task.Object, tbl *event.Table) ([]int, error) {
+	if len(o.PartitionKey) > 0 {
+		cols := make([]int, len(o.PartitionKey))
+		for i, name := range o.PartitionKey {
+			c := tbl.ColumnIndex(name)
+			if c < 0 {
+				return nil, fmt.Errorf("partition key column %q does not exist in %s", name, tbl.QualifiedName())
+			}
+			cols[i] = c
+		}
+		return cols, nil
+	}
+	return format.Key(tbl, nil), nil
+}
+
+func (s *sink) fail(err error) {
+	s.errOnce.Do(func() { s.errCh <- err })
+}
+
+// Err is closed-over by the phases: the first producer failure.
+func (s *sink) Err() <-chan error { return s.errCh }
+
+func (s *sink) readAcks() {
+	defer close(s.done)
+	succ, errs := s.producer.Successes(), s.producer.Errors()
+	for succ != nil || errs != nil {
+		select {
+		case m, ok := <-succ:
+			if !ok {
+				succ = nil
+				continue
+			}
+			m.Metadata.(acker).ack(m.Value.Length())
+		case pe, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			s.fail(s.explainProduce(pe))
+		}
+	}
+}
+
+func (s *sink) explainProduce(pe *sarama.ProducerError) error {
+	what := "a message"
+	if tok, ok := pe.Msg.Metadata.(interface{ describe() string }); ok {
+		what = tok.describe()
+	}
+	key := ""
+	if pe.Msg.Key != nil {
+		b, _ := pe.Msg.Key.Encode()
+		key = fmt.Sprintf(" with key %q", string(b))
+	}
+	if errors.Is(pe.Err, sarama.ErrMessageSizeTooLarge) {
+		return &Permanent{fmt.Errorf("%s%s encodes to %d bytes, more than the destination accepts (limit %d bytes, the topic's max.message.bytes / broker's message.max.bytes): the task stops here rather than skip it; raise the limit or exclude the column", what, key, pe.Msg.Value.Length(), s.maxBytes)}
+	}
+	err := fmt.Errorf("write %s%s to topic %q: %w", what, key, pe.Msg.Topic, pe.Err)
+	if strings.Contains(pe.Err.Error(), "authoriz") {
+		return &Permanent{err}
+	}
+	return err
+}
+
+// Close flushes and stops the producer (messages not yet acknowledged are not committed, so
+// they are sent again on the next run).
+func (s *sink) Close() {
+	if s.producer != nil {
+		s.producer.AsyncClose()
+		<-s.done
+	}
+	s.client.Close()
+}
+
+// writer is one goroutine's encoder state: messages are encoded into a shared slab so that
+// sending a row costs no allocation besides the sarama message.
+type writer struct {
+	s    *sink
+	slab []byte
+	key  []byte
+}
+
+const slabSize = 256 << 10
+
+// send encodes and queues one event; tok is told when Kafka acknowledged it.
+func (w *writer) send(ctx context.Context, ev *event.Event, tok acker) (int, error) {
+	r := w.s.routes[ev.Table]
+	if cap(w.slab)-len(w.slab) < 4096 {
+		w.slab = make([]byte, 0, slabSize)
+	}
+	start := len(w.slab)
+	var err error
+	w.slab, err = w.s.enc.Encode(w.slab, ev)
+	if err != nil {
+		return 0, &Permanent{fmt.Errorf("encode %s: %w", ev.Table.QualifiedName(), err)}
+	}
+	value := w.slab[start:len(w.slab):len(w.slab)]
+	msg := &sarama.ProducerMessage{Topic: r.topic, Value: sarama.ByteEncoder(value), Metadata: tok}
+	keyStart := len(w.slab)
+	w.slab = kafka.MessageKey(w.slab, ev, r.keyCols)
+	if len(w.slab) > keyStart {
+		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
+	}
+	msg.Partition = kafka.Partition(w.s.task.PartitionPolicy, ev, ev.Database, ev.TableName, r.partitions, r.keyCols)
+	select {
+	case w.s.producer.Input() <- msg:
+		return len(value), nil
+	case <-ctx.Done():
+		return 0, context.Cause(ctx)
+	}
+}

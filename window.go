@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"tributary/app"
+)
+
+// runWindow opens the desktop window (Wails). The services are the ones `serve` exposes over
+// HTTP; events go to the window through the Wails runtime.
+func runWindow(storePath string) int {
+	st, err := openStore(storePath)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer st.Close()
+	fan := &app.Fanout{}
+	a := app.New(st, fan)
+	a.RecoverInterrupted()
+	err = wails.Run(&options.App{
+		Title:     "Tributary",
+		Width:     1320,
+		Height:    880,
+		MinWidth:  1024,
+		MinHeight: 680,
+		AssetServer: &assetserver.Options{
+			Assets: distFS(),
+		},
+		OnStartup: func(ctx context.Context) {
+			fan.Add(app.EmitterFunc(func(name string, data any) { runtime.EventsEmit(ctx, name, data) }))
+		},
+		OnShutdown: func(ctx context.Context) { a.Shutdown() },
+		Bind:       a.Services(),
+	})
+	if err != nil {
+		return fail("open the window: %v (to use Tributary without a display, run `tributary serve`)", err)
+	}
+	return 0
+}
