@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"tributary/engine/event"
 	"tributary/engine/format"
 	"tributary/engine/format/canaljson"
+	"tributary/engine/format/dtsavro"
 	"tributary/engine/task"
 )
 
@@ -14,6 +16,39 @@ func newEncoder(ctx context.Context, t *task.Task, serverVersion string) (format
 	switch t.Format {
 	case "canal-json":
 		return canaljson.New(canaljson.OptionsFromTask(t))
+	case "dts-avro":
+		return dtsavro.New(dtsavro.OptionsFromTask(t))
 	}
-	return nil, fmt.Errorf("data format %q is not available in this build", t.Format)
+	return nil, fmt.Errorf("data format %q is not one of canal-json, dts-avro", t.Format)
+}
+
+// registryFramer prefixes DTS Avro payloads with the Confluent framing (magic byte 0 and the
+// 4-byte schema id) when "Use Kafka Schema Registry" is on: the schema is registered under
+// "<topic>-value" for every topic the task writes.
+type registryFramer struct {
+	ids map[string]int32
+}
+
+func newRegistryFramer(ctx context.Context, url string, topics []string) (*registryFramer, error) {
+	cl := dtsavro.NewRegistryClient(url)
+	f := &registryFramer{ids: map[string]int32{}}
+	for _, t := range topics {
+		id, err := cl.Register(ctx, dtsavro.Subject(t))
+		if err != nil {
+			return nil, fmt.Errorf("register the DTS Avro schema under %q at %s: %w", dtsavro.Subject(t), url, err)
+		}
+		f.ids[t] = id
+	}
+	return f, nil
+}
+
+// encodeFramed encodes ev and frames it for topic.
+func (f *registryFramer) encodeFramed(enc format.Encoder, dst []byte, topic string, ev *event.Event) ([]byte, error) {
+	start := len(dst)
+	dst = dtsavro.Frame(dst, f.ids[topic], nil)
+	out, err := enc.Encode(dst, ev)
+	if err != nil {
+		return dst[:start], err
+	}
+	return out, nil
 }

@@ -23,6 +23,7 @@ type acker interface {
 
 // route is where one table's events go.
 type route struct {
+	db, table  string // as they appear in messages (after capitalization), for hashing
 	topic      string
 	partitions int32
 	keyCols    []int
@@ -35,6 +36,7 @@ type sink struct {
 	client   sarama.Client
 	producer sarama.AsyncProducer
 	enc      format.Encoder
+	framer   *registryFramer // schema registry framing, or nil
 	routes   map[*event.Table]*route
 	ddlTopic string
 	maxBytes int
@@ -55,6 +57,10 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 	if err != nil {
 		return nil, err
 	}
+	names, err := format.NewNames(t.Capitalization)
+	if err != nil {
+		return nil, &Permanent{err}
+	}
 	want := map[string]int{}
 	s := &sink{task: t, client: client, enc: enc, routes: map[*event.Table]*route{}, errCh: make(chan error, 1), done: make(chan struct{})}
 	for i := range t.Objects {
@@ -71,7 +77,8 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 			client.Close()
 			return nil, &Permanent{err}
 		}
-		s.routes[tbl] = &route{topic: topic, keyCols: keyCols, object: o}
+		tn := names.Table(tbl)
+		s.routes[tbl] = &route{db: tn.Database, table: tn.Table, topic: topic, keyCols: keyCols, object: o}
 	}
 	if t.MigrationTypes.Incremental {
 		s.ddlTopic = t.DDLTopic()
@@ -92,6 +99,17 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 		if n := int32(r.object.Partitions); n > 0 && n < r.partitions {
 			// "Number of Partitions" limits the partitions this table spreads over.
 			r.partitions = n
+		}
+	}
+	if t.Format == "dts-avro" && t.Destination.SchemaRegistry.Enabled {
+		topics := make([]string, 0, len(want))
+		for tp := range want {
+			topics = append(topics, tp)
+		}
+		s.framer, err = newRegistryFramer(ctx, t.Destination.SchemaRegistry.URL, topics)
+		if err != nil {
+			client.Close()
+			return nil, err
 		}
 	}
 	prod, err := sarama.NewAsyncProducerFromClient(client)
@@ -198,7 +216,11 @@ func (w *writer) send(ctx context.Context, ev *event.Event, tok acker) (int, err
 	}
 	start := len(w.slab)
 	var err error
-	w.slab, err = w.s.enc.Encode(w.slab, ev)
+	if w.s.framer != nil {
+		w.slab, err = w.s.framer.encodeFramed(w.s.enc, w.slab, r.topic, ev)
+	} else {
+		w.slab, err = w.s.enc.Encode(w.slab, ev)
+	}
 	if err != nil {
 		return 0, &Permanent{fmt.Errorf("encode %s: %w", ev.Table.QualifiedName(), err)}
 	}
@@ -209,7 +231,7 @@ func (w *writer) send(ctx context.Context, ev *event.Event, tok acker) (int, err
 	if len(w.slab) > keyStart {
 		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
 	}
-	msg.Partition = kafka.Partition(w.s.task.PartitionPolicy, ev, ev.Database, ev.TableName, r.partitions, r.keyCols)
+	msg.Partition = kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, r.keyCols)
 	select {
 	case w.s.producer.Input() <- msg:
 		return len(value), nil
