@@ -244,7 +244,7 @@ func (c *Connections) Export(ids []int64, includeSecrets bool) (string, error) {
 
 // ImportResult reports what a profile import did.
 type ImportResult struct {
-	Imported []string         `json:"imported"`
+	Imported []string          `json:"imported"`
 	Errors   []task.FieldError `json:"errors"`
 }
 

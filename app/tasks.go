@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"tributary/engine/mysql"
 	"tributary/engine/pipeline"
 	"tributary/engine/task"
 	"tributary/store"
@@ -53,11 +54,23 @@ func (t *Tasks) Defaults() task.Task {
 // Validate returns every problem of a task (empty = valid).
 func (t *Tasks) Validate(spec task.Task) []task.FieldError {
 	spec.Defaults()
-	errs := task.AsErrors(spec.Validate())
+	errs := append(task.AsErrors(spec.Validate()), filterErrors(&spec)...)
 	if errs == nil {
 		return []task.FieldError{}
 	}
 	return errs
+}
+
+// filterErrors parses every filter condition: one expression, no ';', no subquery. (Whether
+// its columns exist is checked against the source by Catalog.VerifyFilter and the precheck.)
+func filterErrors(spec *task.Task) task.Errors {
+	var es task.Errors
+	for i, o := range spec.Objects {
+		if _, err := mysql.ParseFilter(o.Filter); err != nil {
+			es = append(es, task.FieldError{Path: fmt.Sprintf("$.objects[%d].filter", i), Message: err.Error()})
+		}
+	}
+	return es
 }
 
 // Preview returns the exact task file (secrets removed), as "Preview API parameters".
@@ -70,17 +83,17 @@ func (t *Tasks) Preview(spec task.Task) (string, error) {
 
 // TaskSummary is a row of the task list.
 type TaskSummary struct {
-	ID             int64                `json:"id"`
-	Name           string               `json:"name"`
-	State          string               `json:"state"`
-	LastError      string               `json:"lastError"`
-	Source         string               `json:"source"`
-	Destination    string               `json:"destination"`
-	EnvironmentTag string               `json:"environmentTag"`
-	Created        time.Time            `json:"created"`
-	Updated        time.Time            `json:"updated"`
-	MigrationTypes task.MigrationTypes  `json:"migrationTypes"`
-	Progress       *pipeline.Progress   `json:"progress"`
+	ID             int64               `json:"id"`
+	Name           string              `json:"name"`
+	State          string              `json:"state"`
+	LastError      string              `json:"lastError"`
+	Source         string              `json:"source"`
+	Destination    string              `json:"destination"`
+	EnvironmentTag string              `json:"environmentTag"`
+	Created        time.Time           `json:"created"`
+	Updated        time.Time           `json:"updated"`
+	MigrationTypes task.MigrationTypes `json:"migrationTypes"`
+	Progress       *pipeline.Progress  `json:"progress"`
 }
 
 // TaskDetail is a task with its spec.
@@ -145,7 +158,11 @@ func (t *Tasks) check(spec *task.Task) error {
 	if spec.Objects == nil {
 		spec.Objects = []task.Object{}
 	}
-	return spec.Validate()
+	es := append(task.AsErrors(spec.Validate()), filterErrors(spec)...)
+	if len(es) > 0 {
+		return es
+	}
+	return nil
 }
 
 // Create saves a new task (state Not Started).

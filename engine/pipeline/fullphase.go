@@ -56,7 +56,13 @@ type segment struct {
 	mu     sync.Mutex
 	queue  []*chunk // chunks read, in order, not yet committed
 	cursor []event.Value
+	// window holds a token per chunk in flight: a reader waits for a free one before it reads
+	// the next chunk, which bounds both memory and what a crash can make us send again.
+	window chan struct{}
 }
+
+// chunksInFlight is how many chunks of one segment may be read but not yet committed.
+const chunksInFlight = 2
 
 type chunk struct {
 	seg     *segment
@@ -158,7 +164,7 @@ func (f *fullPhase) plan(conn *client.Conn, saved map[string][]byte) error {
 			}
 		}
 		for i, st := range states {
-			sg := &segment{tr: tr, idx: i, state: st, cursor: st.After}
+			sg := &segment{tr: tr, idx: i, state: st, cursor: st.After, window: make(chan struct{}, chunksInFlight)}
 			tr.segments = append(tr.segments, sg)
 			tr.acked.Add(st.Rows)
 			if !st.Done {
@@ -279,8 +285,20 @@ func (f *fullPhase) run(ctx context.Context, cancel context.CancelCauseFunc, sav
 	for remaining > 0 {
 		select {
 		case c := <-doneCh:
-			if f.complete(c) {
-				remaining--
+			// Commit every chunk acknowledged so far, then make it durable at once: a crash
+			// then resends only what was really in flight.
+			for more := true; more; {
+				if f.complete(c) {
+					remaining--
+				}
+				select {
+				case c = <-doneCh:
+				default:
+					more = false
+				}
+			}
+			if err := f.flush(ctx); err != nil {
+				return err
 			}
 		case <-tick.C:
 			if err := f.flush(ctx); err != nil {
@@ -319,6 +337,11 @@ func (f *fullPhase) readSegment(ctx context.Context, conn *client.Conn, w *write
 	}
 	lim := &f.r.full
 	for {
+		select {
+		case sg.window <- struct{}{}:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
 		if err := lim.Queries.Take(ctx, 1); err != nil {
 			return err
 		}
@@ -377,6 +400,7 @@ func (f *fullPhase) complete(c *chunk) bool {
 	for len(sg.queue) > 0 && sg.queue[0].fired.Load() {
 		head := sg.queue[0]
 		sg.queue = sg.queue[1:]
+		<-sg.window
 		f.mu.Lock()
 		if head.last != nil {
 			sg.state.After = head.last
