@@ -128,6 +128,7 @@ func f1(v float64) string { return fmt.Sprintf("%.1f", v) }
 func fill(db *testenv.MariaDB, n int) error {
 	stmts := []string{
 		"CREATE DATABASE bench",
+		"USE bench",
 		`CREATE TABLE bench.t (id BIGINT PRIMARY KEY, a INT NOT NULL, b BIGINT, c VARCHAR(64), d VARCHAR(120),
 		  e DECIMAL(12,2), f DATETIME(3), g DOUBLE, h CHAR(32), i VARCHAR(64))`,
 		"SET SESSION sql_log_bin = 0",

@@ -85,6 +85,7 @@ func startServe(t *testing.T, bin, storePath string) string {
 func seed(t *testing.T, db *testenv.MariaDB, rows1, rows2 int) {
 	db.Exec(t,
 		"CREATE DATABASE e2e",
+		"USE e2e",
 		"CREATE TABLE e2e.t1 (id INT PRIMARY KEY, name VARCHAR(40), amount DECIMAL(10,2), at DATETIME(3))",
 		"CREATE TABLE e2e.t2 (code CHAR(6) PRIMARY KEY, qty BIGINT UNSIGNED, note TEXT)",
 		fmt.Sprintf("INSERT INTO e2e.t1 SELECT seq, CONCAT('name-', seq), seq / 4, FROM_UNIXTIME(1700000000 + seq, '%%Y-%%m-%%d %%H:%%i:%%s.250') FROM seq_1_to_%d", rows1),

@@ -28,6 +28,7 @@ func TestFullMigrationSurvivesKills(t *testing.T) {
 	const chunk = 1000
 	db.Exec(t,
 		"CREATE DATABASE kill",
+		"USE kill",
 		"CREATE TABLE kill.a (id BIGINT PRIMARY KEY, v VARCHAR(64), n INT)",
 		fmt.Sprintf("INSERT INTO kill.a SELECT seq, MD5(seq), seq %% 1000 FROM seq_1_to_%d", rows),
 		"CREATE TABLE kill.b (k VARCHAR(20) PRIMARY KEY, v INT)",

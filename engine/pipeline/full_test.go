@@ -50,7 +50,7 @@ type testObserver struct {
 	states []string
 }
 
-func (o *testObserver) Progress(p Progress) { o.mu.Lock(); o.last = p; o.mu.Unlock() }
+func (o *testObserver) Progress(p Progress)   { o.mu.Lock(); o.last = p; o.mu.Unlock() }
 func (o *testObserver) Log(level, msg string) { o.t.Logf("%s: %s", level, msg) }
 func (o *testObserver) State(s, reason string) {
 	o.mu.Lock()
