@@ -21,14 +21,17 @@ type acker interface {
 	ack(bytes int)
 }
 
-// route is where one table's events go.
+// route is where one selected table's events go. Routes are found by name, because a schema
+// change gives the table a new *event.Table; the key columns are resolved per table version.
 type route struct {
 	db, table  string // as they appear in messages (after capitalization), for hashing
 	topic      string
 	partitions int32
-	keyCols    []int
 	object     *task.Object
+	keyCols    sync.Map // *event.Table → []int
 }
+
+func routeKey(db, table string) string { return strings.ToLower(db) + "\x00" + strings.ToLower(table) }
 
 // sink is the Router → Encoder → Producer part of the data path.
 type sink struct {
@@ -37,8 +40,11 @@ type sink struct {
 	producer sarama.AsyncProducer
 	enc      format.Encoder
 	framer   *registryFramer // schema registry framing, or nil
-	routes   map[*event.Table]*route
+	routes   map[string]*route
+	names    *format.Names
 	ddlTopic string
+	// topicParts are the partition counts of the topics written.
+	topicParts map[string]int32
 	maxBytes int
 
 	errOnce sync.Once
@@ -62,7 +68,7 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 		return nil, &Permanent{err}
 	}
 	want := map[string]int{}
-	s := &sink{task: t, client: client, enc: enc, routes: map[*event.Table]*route{}, errCh: make(chan error, 1), done: make(chan struct{})}
+	s := &sink{task: t, client: client, enc: enc, routes: map[string]*route{}, names: names, errCh: make(chan error, 1), done: make(chan struct{})}
 	for i := range t.Objects {
 		o := &t.Objects[i]
 		tbl := tables[mysql.Ref{Database: o.Database, Table: o.Table}]
@@ -72,13 +78,11 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 		} else if _, ok := want[topic]; !ok {
 			want[topic] = 0
 		}
-		keyCols, err := partitionKey(t, o, tbl)
-		if err != nil {
+		if _, err := partitionKey(o, tbl); err != nil {
 			client.Close()
 			return nil, &Permanent{err}
 		}
-		tn := names.Table(tbl)
-		s.routes[tbl] = &route{db: tn.Database, table: tn.Table, topic: topic, keyCols: keyCols, object: o}
+		s.routes[routeKey(o.Database, o.Table)] = &route{db: names.Name(tbl.Database), table: names.Name(tbl.Name), topic: topic, object: o}
 	}
 	if t.MigrationTypes.Incremental {
 		s.ddlTopic = t.DDLTopic()
@@ -93,6 +97,10 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 			return nil, err
 		}
 		return nil, &Permanent{err}
+	}
+	s.topicParts = map[string]int32{}
+	for tp, n := range counts {
+		s.topicParts[tp] = int32(n)
 	}
 	for _, r := range s.routes {
 		r.partitions = int32(counts[r.topic])
@@ -125,7 +133,7 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 
 // partitionKey resolves the columns hashed by the primary-key policy: the object's partition
 // key, else the primary key, else the first unique key, else none (partition 0).
-func partitionKey(t *task.Task, o *task.Object, tbl *event.Table) ([]int, error) {
+func partitionKey(o *task.Object, tbl *event.Table) ([]int, error) {
 	if len(o.PartitionKey) > 0 {
 		cols := make([]int, len(o.PartitionKey))
 		for i, name := range o.PartitionKey {
@@ -208,30 +216,74 @@ type writer struct {
 
 const slabSize = 256 << 10
 
-// send encodes and queues one event; tok is told when Kafka acknowledged it.
+// keyColsFor returns the partition-key columns of one version of a table.
+func (r *route) keyColsFor(t *event.Table) ([]int, error) {
+	if v, ok := r.keyCols.Load(t); ok {
+		return v.([]int), nil
+	}
+	cols, err := partitionKey(r.object, t)
+	if err != nil {
+		return nil, err
+	}
+	r.keyCols.Store(t, cols)
+	return cols, nil
+}
+
+// route finds the route of a row event's table, or nil when the table is not selected.
+func (s *sink) route(db, table string) *route { return s.routes[routeKey(db, table)] }
+
+// send encodes and queues one event; tok is told when Kafka acknowledged it. A DDL event goes
+// to the DDL topic.
 func (w *writer) send(ctx context.Context, ev *event.Event, tok acker) (int, error) {
-	r := w.s.routes[ev.Table]
+	if ev.Kind == event.DDL {
+		return w.sendDDL(ctx, ev, tok)
+	}
+	r := w.s.route(ev.Table.Database, ev.Table.Name)
+	if r == nil {
+		return 0, &Permanent{fmt.Errorf("internal error: no route for %s", ev.Table.QualifiedName())}
+	}
+	keyCols, err := r.keyColsFor(ev.Table)
+	if err != nil {
+		return 0, &Permanent{err}
+	}
+	return w.write(ctx, ev, tok, r.topic, keyCols, func(ev *event.Event) int32 {
+		return kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, keyCols)
+	})
+}
+
+// sendDDL writes a DDL statement to the DDL topic: partition 0, or its table's partition with
+// the database/table hash policy.
+func (w *writer) sendDDL(ctx context.Context, ev *event.Event, tok acker) (int, error) {
+	topic := w.s.ddlTopic
+	parts := w.s.topicParts[topic]
+	db, table := w.s.names.Name(ev.Database), w.s.names.Name(ev.TableName)
+	return w.write(ctx, ev, tok, topic, nil, func(ev *event.Event) int32 {
+		return kafka.Partition(w.s.task.PartitionPolicy, ev, db, table, parts, nil)
+	})
+}
+
+func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic string, keyCols []int, partition func(*event.Event) int32) (int, error) {
 	if cap(w.slab)-len(w.slab) < 4096 {
 		w.slab = make([]byte, 0, slabSize)
 	}
 	start := len(w.slab)
 	var err error
 	if w.s.framer != nil {
-		w.slab, err = w.s.framer.encodeFramed(w.s.enc, w.slab, r.topic, ev)
+		w.slab, err = w.s.framer.encodeFramed(w.s.enc, w.slab, topic, ev)
 	} else {
 		w.slab, err = w.s.enc.Encode(w.slab, ev)
 	}
 	if err != nil {
-		return 0, &Permanent{fmt.Errorf("encode %s: %w", ev.Table.QualifiedName(), err)}
+		return 0, &Permanent{fmt.Errorf("encode %s.%s: %w", ev.Database, ev.TableName, err)}
 	}
 	value := w.slab[start:len(w.slab):len(w.slab)]
-	msg := &sarama.ProducerMessage{Topic: r.topic, Value: sarama.ByteEncoder(value), Metadata: tok}
+	msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(value), Metadata: tok}
 	keyStart := len(w.slab)
-	w.slab = kafka.MessageKey(w.slab, ev, r.keyCols)
+	w.slab = kafka.MessageKey(w.slab, ev, keyCols)
 	if len(w.slab) > keyStart {
 		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
 	}
-	msg.Partition = kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, r.keyCols)
+	msg.Partition = partition(ev)
 	select {
 	case w.s.producer.Input() <- msg:
 		return len(value), nil
