@@ -66,7 +66,15 @@ func (t *Tasks) Validate(spec task.Task) []task.FieldError {
 func filterErrors(spec *task.Task) task.Errors {
 	var es task.Errors
 	for i, o := range spec.Objects {
-		if _, err := mysql.ParseFilter(o.Filter); err != nil {
+		var err error
+		if spec.MigrationTypes.Incremental {
+			// Incremental migration evaluates the filter on every row change: it must be made
+			// only of what the evaluator understands.
+			_, err = mysql.CompileFilter(o.Filter)
+		} else {
+			_, err = mysql.ParseFilter(o.Filter)
+		}
+		if err != nil {
 			es = append(es, task.FieldError{Path: fmt.Sprintf("$.objects[%d].filter", i), Message: err.Error()})
 		}
 	}
