@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"strconv"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -33,6 +35,12 @@ func runWindow(storePath string) int {
 		},
 		OnStartup: func(ctx context.Context) {
 			fan.Add(app.EmitterFunc(func(name string, data any) { runtime.EventsEmit(ctx, name, data) }))
+		},
+		OnDomReady: func(ctx context.Context) {
+			// TRIBUTARY_ROUTE opens a page directly (used for the README screenshots).
+			if route := os.Getenv("TRIBUTARY_ROUTE"); route != "" {
+				runtime.WindowExecJS(ctx, "window.location.hash = "+strconv.Quote(route))
+			}
 		},
 		OnShutdown: func(ctx context.Context) { a.Shutdown() },
 		Bind:       a.Services(),

@@ -45,7 +45,7 @@ type sink struct {
 	ddlTopic string
 	// topicParts are the partition counts of the topics written.
 	topicParts map[string]int32
-	maxBytes int
+	maxBytes   int
 
 	errOnce sync.Once
 	errCh   chan error
