@@ -505,5 +505,6 @@ func (f *fullPhase) report() {
 	} else if p.Percent > 99.9 {
 		p.Percent = 99.9
 	}
+	f.r.fullSummary.Store(&p)
 	f.r.Observer.Progress(p)
 }

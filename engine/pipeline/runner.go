@@ -44,6 +44,8 @@ type Runner struct {
 	full        Limits
 	incremental Limits
 	seq         atomic.Uint64
+	// fullSummary is the last full-migration progress, shown beside incremental progress.
+	fullSummary atomic.Pointer[Progress]
 }
 
 // NewRunner prepares a runner; its throttles start from the task settings.
@@ -70,9 +72,6 @@ func (e *Permanent) Unwrap() error { return e.Err }
 // resumes from the last checkpoint. It returns nil when the task completed, ctx.Err() when it
 // was stopped, and the error when it failed.
 func (r *Runner) Run(ctx context.Context) error {
-	if r.Task.MigrationTypes.Incremental {
-		return &Permanent{errors.New("incremental data migration is not implemented yet in this build: untick \"Incremental Data Migration\" (full data migration works)")}
-	}
 	var firstFail time.Time
 	backoff := time.Second
 	for {
@@ -158,11 +157,31 @@ func (r *Runner) attempt(ctx context.Context) error {
 		return nil
 	}
 
-	if r.Task.MigrationTypes.Full {
+	// Incremental migration starts where the binlog was before full migration read anything.
+	var startPos event.Position
+	var hist *mysql.SchemaHistory
+	if r.Task.MigrationTypes.Incremental {
+		flavor := "mysql"
+		if server.MariaDB {
+			flavor = "mariadb"
+		}
+		startPos, hist, err = r.startPosition(ctx, src, flavor, refs, saved)
+		if err != nil {
+			return err
+		}
+	}
+	if r.Task.MigrationTypes.Full && saved[keyFull] == nil {
 		f := &fullPhase{r: r, sink: sink, tables: tables, refs: refs, server: server}
 		if err := f.run(ctx, cancel, saved); err != nil {
 			return err
 		}
+		if err := r.Checkpoints.Save(ctx, map[string][]byte{keyFull: []byte("1")}); err != nil {
+			return &Permanent{fmt.Errorf("save checkpoint: %w", err)}
+		}
+		r.Observer.Log("info", "full data migration completed")
+	}
+	if r.Task.MigrationTypes.Incremental {
+		return r.runIncremental(ctx, cancel, sink, server, startPos, hist)
 	}
 	if err := r.Checkpoints.Save(ctx, map[string][]byte{keyPhase: []byte(phaseDone)}); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
