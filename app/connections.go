@@ -242,16 +242,16 @@ func (c *Connections) Export(ids []int64, includeSecrets bool) (string, error) {
 	return string(b) + "\n", err
 }
 
-// ImportResult reports what a profile import did.
-type ImportResult struct {
+// ProfileImportResult reports what a profile import did.
+type ProfileImportResult struct {
 	Imported []string          `json:"imported"`
 	Errors   []task.FieldError `json:"errors"`
 }
 
 // Import reads a file written by Export; existing names are updated.
-func (c *Connections) Import(text string) (ImportResult, error) {
+func (c *Connections) Import(text string) (ProfileImportResult, error) {
 	var f profileFile
-	res := ImportResult{Imported: []string{}, Errors: []task.FieldError{}}
+	res := ProfileImportResult{Imported: []string{}, Errors: []task.FieldError{}}
 	dec := json.NewDecoder(strings.NewReader(text))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {

@@ -278,6 +278,7 @@ type ServerInfo struct {
 // Server reads the server's version and flavour.
 func Server(conn *client.Conn) ServerInfo {
 	v := conn.GetServerVersion()
+	v = strings.TrimPrefix(v, "5.5.5-") // MariaDB’s replication-compatibility prefix
 	return ServerInfo{Version: v, MariaDB: strings.Contains(strings.ToLower(v), "mariadb")}
 }
 
