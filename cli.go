@@ -183,10 +183,9 @@ func (c storeCheckpoints) Save(ctx context.Context, kv map[string][]byte) error 
 }
 
 // runRecord finds or creates the task record that holds a task file's checkpoints: one per
-// task name and file path, shown in the window's task list as "NAME@PATH".
+// task name and file name, shown in the window's task list as "NAME (run: FILE)".
 func runRecord(st *store.Store, t *task.Task, file string) (*store.TaskRecord, error) {
-	abs, _ := filepath.Abs(file)
-	name := t.Name + "@" + abs
+	name := t.Name + " (run: " + filepath.Base(file) + ")"
 	recs, err := st.Tasks()
 	if err != nil {
 		return nil, err

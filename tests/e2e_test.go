@@ -133,6 +133,9 @@ func TestBrowserFlowAndHeadlessRun(t *testing.T) {
 	const rows1, rows2 = 1200, 700
 	seed(t, db, rows1, rows2)
 	storePath := filepath.Join(t.TempDir(), "store.db")
+	if p := os.Getenv("E2E_STORE"); p != "" {
+		storePath = p // kept after the test, e.g. for the README screenshots of the window
+	}
 	url := startServe(t, bin, storePath)
 
 	shots := os.Getenv("E2E_SCREENSHOTS")
