@@ -27,18 +27,18 @@ func TestFullMigrationSurvivesKills(t *testing.T) {
 	const rows = 120000
 	const chunk = 1000
 	db.Exec(t,
-		"CREATE DATABASE kill",
-		"USE kill",
-		"CREATE TABLE kill.a (id BIGINT PRIMARY KEY, v VARCHAR(64), n INT)",
-		fmt.Sprintf("INSERT INTO kill.a SELECT seq, MD5(seq), seq %% 1000 FROM seq_1_to_%d", rows),
-		"CREATE TABLE kill.b (k VARCHAR(20) PRIMARY KEY, v INT)",
-		"INSERT INTO kill.b SELECT CONCAT('key-', LPAD(seq, 8, '0')), seq FROM seq_1_to_30000",
-		"ANALYZE TABLE kill.a, kill.b",
+		"CREATE DATABASE crash",
+		"USE crash",
+		"CREATE TABLE crash.a (id BIGINT PRIMARY KEY, v VARCHAR(64), n INT)",
+		fmt.Sprintf("INSERT INTO crash.a SELECT seq, MD5(seq), seq %% 1000 FROM seq_1_to_%d", rows),
+		"CREATE TABLE crash.b (k VARCHAR(20) PRIMARY KEY, v INT)",
+		"INSERT INTO crash.b SELECT CONCAT('key-', LPAD(seq, 8, '0')), seq FROM seq_1_to_30000",
+		"ANALYZE TABLE crash.a, crash.b",
 	)
 	tk := &task.Task{Version: 1, Name: "kill", MigrationTypes: task.MigrationTypes{Full: true},
 		Source:      task.Source{MySQL: task.MySQL{Host: db.Host, Port: db.Port, User: db.User, PasswordEnv: "SRC_PW"}},
 		Destination: task.Destination{Kafka: task.Kafka{Brokers: k.Addrs, Version: "2.8.0"}, Topic: "kill"},
-		Objects:     []task.Object{{Database: "kill", Table: "a"}, {Database: "kill", Table: "b", Topic: "kill_b"}},
+		Objects:     []task.Object{{Database: "crash", Table: "a"}, {Database: "crash", Table: "b", Topic: "kill_b"}},
 		Advanced:    task.Advanced{ChunkRows: chunk, FullWorkers: 3, FullThrottle: task.Throttle{Enabled: true, RPS: 60000}}}
 	tk.Defaults()
 	b, _ := task.Marshal(tk)
@@ -100,17 +100,17 @@ func TestFullMigrationSurvivesKills(t *testing.T) {
 	a, na := countKeys("kill", "id", rows)
 	for i := 1; i <= rows; i++ {
 		if a[strconv.Itoa(i)] == 0 {
-			t.Fatalf("row kill.a id=%d never reached Kafka", i)
+			t.Fatalf("row crash.a id=%d never reached Kafka", i)
 		}
 	}
 	bb, nb := countKeys("kill_b", "k", 30000)
 	if len(bb) != 30000 {
-		t.Fatalf("kill.b: %d distinct rows reached Kafka, want 30000", len(bb))
+		t.Fatalf("crash.b: %d distinct rows reached Kafka, want 30000", len(bb))
 	}
-	// Each kill may resend what was in flight: at most one chunk per worker (3) plus the chunks
-	// read ahead but not yet committed; allow a generous 8 chunks per kill.
+	// Each kill may resend only what was in flight: per worker (3) at most two chunks read but
+	// not yet committed (pipeline.chunksInFlight).
 	dups := (na - rows) + (nb - 30000)
-	limit := kills * 8 * chunk
+	limit := kills * 3 * 2 * chunk
 	t.Logf("%d messages for %d rows: %d resent over %d kills (limit %d)", na+nb, rows+30000, dups, kills, limit)
 	if dups > limit {
 		t.Fatalf("%d rows were sent again over %d kills, more than the in-flight chunks allow (%d)", dups, kills, limit)
