@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,6 +251,13 @@ func cmdRun(storePath string, args []string) int {
 		if failed > 0 {
 			_ = st.SetTaskState(rec.ID, app.StatePrecheckFailed, "precheck failed")
 			return fail("the precheck failed (%d items): fix them, or pass --skip-precheck", failed)
+		}
+	}
+	if path := os.Getenv("TRIBUTARY_CPUPROFILE"); path != "" {
+		// For `make bench` investigations: a CPU profile of the run.
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
 		}
 	}
 	obs := &cliObserver{}

@@ -97,6 +97,10 @@ func run(n int, skipRaw bool) error {
 	fmt.Fprintf(os.Stderr, "running tributary run (full migration, Canal JSON, LZ4, acks=1)...\n")
 	cmd := exec.Command(bin, "run", "--task", taskFile, "--skip-precheck", "--store", filepath.Join(work, "store.db"))
 	cmd.Stderr = os.Stderr
+	cmd.Env = os.Environ()
+	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
+		cmd.Env = append(cmd.Env, "TRIBUTARY_CPUPROFILE="+p)
+	}
 	start = time.Now()
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("tributary run: %w", err)

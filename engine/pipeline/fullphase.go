@@ -352,9 +352,10 @@ func (f *fullPhase) readSegment(ctx context.Context, conn *client.Conn, w *write
 		after := sg.cursor
 		sg.mu.Unlock()
 		throttled := lim.active()
+		readAt := time.Now() // one clock read per chunk: INIT rows carry the time they were read
 		n, last, err := mysql.ReadChunk(ctx, conn, tr.t, tr.key, after, sg.state.UpTo, tr.filter, limit, func(row event.Row) error {
 			ev := event.Event{Kind: event.Init, Table: tr.t, Database: tr.t.Database, TableName: tr.t.Name, After: row,
-				CommitTime: time.Now(), Seq: f.r.nextSeq(), SourceVersion: f.server.Version}
+				CommitTime: readAt, Seq: f.r.nextSeq(), SourceVersion: f.server.Version}
 			ck.pending.Add(1)
 			size, err := w.send(ctx, &ev, ck)
 			if err != nil {
