@@ -325,7 +325,7 @@ func (m *MariaDB) args() []string {
 	a := []string{"--no-defaults", "--datadir=" + d, "--socket=" + filepath.Join(d, "sock"),
 		"--port=" + strconv.Itoa(m.Port), "--bind-address=127.0.0.1", "--server-id=1",
 		"--log-error=" + filepath.Join(d, "err.log"), "--skip-name-resolve",
-		"--pid-file=" + filepath.Join(d, "mariadbd.pid"),
+		"--pid-file=" + filepath.Join(d, "mariadbd.pid"), "--tmpdir=" + d,
 		"--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci",
 		"--innodb-log-file-size=8M"}
 	if u := runUser(); u != "" {
