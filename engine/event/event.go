@@ -188,3 +188,28 @@ type Event struct {
 	// SourceVersion is the server version string (for DTS Avro Source.version).
 	SourceVersion string
 }
+
+// Compare orders two binlog positions of the same server: by file index, then offset. It
+// returns 0 when either has no file (GTID-only positions are not ordered here).
+func (p Position) Compare(q Position) int {
+	if p.File == "" || q.File == "" {
+		return 0
+	}
+	if p.File != q.File {
+		pi, qi := p.FileIndex(), q.FileIndex()
+		switch {
+		case pi < qi:
+			return -1
+		case pi > qi:
+			return 1
+		}
+		return strings.Compare(p.File, q.File)
+	}
+	switch {
+	case p.Offset < q.Offset:
+		return -1
+	case p.Offset > q.Offset:
+		return 1
+	}
+	return 0
+}

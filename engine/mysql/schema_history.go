@@ -232,28 +232,7 @@ func (h *SchemaHistory) putLocked(pos event.Position, db, name string, v SchemaV
 
 // comparePos orders two positions by binlog file and offset. Positions without a file (GTID
 // only) compare equal to everything.
-func comparePos(a, b event.Position) int {
-	if a.File == "" || b.File == "" {
-		return 0
-	}
-	if a.File != b.File {
-		ai, bi := a.FileIndex(), b.FileIndex()
-		switch {
-		case ai < bi:
-			return -1
-		case ai > bi:
-			return 1
-		}
-		return strings.Compare(a.File, b.File)
-	}
-	switch {
-	case a.Offset < b.Offset:
-		return -1
-	case a.Offset > b.Offset:
-		return 1
-	}
-	return 0
-}
+func comparePos(a, b event.Position) int { return a.Compare(b) }
 
 func (h *SchemaHistory) currentLocked(db, name string) *SchemaVersion {
 	th := h.tables[historyKey(db, name)]

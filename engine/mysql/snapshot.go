@@ -286,3 +286,49 @@ func CountEstimate(conn *client.Conn, t *event.Table) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
 }
+
+// BeginSnapshot starts a consistent-snapshot transaction and returns the binlog position it
+// corresponds to, without any lock: MariaDB reports it in binlog_snapshot_file/position. ok is
+// false when the server cannot say (MySQL): the transaction is then still open, but the caller
+// has no position for it.
+func BeginSnapshot(conn *client.Conn) (pos event.Position, ok bool, err error) {
+	if _, err := conn.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
+		return pos, false, fmt.Errorf("start a consistent snapshot: %w", err)
+	}
+	res, err := conn.Execute("SHOW STATUS LIKE 'binlog_snapshot_%'")
+	if err != nil {
+		return pos, false, nil
+	}
+	defer res.Close()
+	for i := 0; i < res.RowNumber(); i++ {
+		switch cell(res, i, 0) {
+		case "Binlog_snapshot_file":
+			pos.File = cell(res, i, 1)
+		case "Binlog_snapshot_position":
+			pos.Offset, _ = strconv.ParseUint(cell(res, i, 1), 10, 64)
+		}
+	}
+	return pos, pos.File != "", nil
+}
+
+// CompareKey orders two key values of a table the way the key's index does: numbers
+// numerically, temporal values by time, binary strings byte by byte, character strings
+// case-insensitively with trailing spaces ignored (the *_ci PAD SPACE collations every default
+// MySQL and MariaDB collation is).
+func CompareKey(t *event.Table, key []int, a, b []event.Value) int {
+	for i, c := range key {
+		col := &t.Columns[c]
+		var x, y val
+		if isNumericType(col.DataType) {
+			x.num, _ = parseNum(a[i])
+			y.num, _ = parseNum(b[i])
+		} else {
+			x.str, y.str = a[i], b[i]
+		}
+		x.col, y.col = col, col
+		if r := compare(x, y); r != 0 {
+			return r
+		}
+	}
+	return 0
+}

@@ -28,10 +28,22 @@ const defaultChunkRows = 8192
 
 // segmentState is the checkpointed state of one segment.
 type segmentState struct {
+	Lo    []event.Value `json:"lo,omitempty"`    // exclusive lower bound of the segment (nil = none)
 	After []event.Value `json:"after,omitempty"` // resume after this key (nil = from the start)
 	UpTo  []event.Value `json:"upTo,omitempty"`  // inclusive upper bound (nil = none)
 	Done  bool          `json:"done,omitempty"`
 	Rows  int64         `json:"rows"`
+	// Pieces are the consistent snapshots the segment was read in (one per start or resume),
+	// for the hand-off to incremental migration.
+	Pieces []piece `json:"pieces,omitempty"`
+}
+
+// piece is a part of a segment read in one consistent snapshot: the rows with a key above From
+// (nil = from the segment's start) as of binlog position H. A binlog transaction that started
+// before H is already in those rows; one that started at or after H is not.
+type piece struct {
+	From []event.Value `json:"from,omitempty"`
+	H    event.Position `json:"h"`
 }
 
 type tableRun struct {
@@ -108,6 +120,8 @@ type fullPhase struct {
 	runs  []*tableRun
 	mu    sync.Mutex
 	dirty map[*segment]bool
+	// snapshots reads each segment in a consistent snapshot (incremental migration selected).
+	snapshots bool
 }
 
 func segKey(ref mysql.Ref, i int) string { return "full/" + ref.String() + "/" + strconv.Itoa(i) }
@@ -200,7 +214,7 @@ func (f *fullPhase) split(conn *client.Conn, tr *tableRun) ([]segmentState, erro
 		if i < w-1 {
 			upTo = []event.Value{event.Value(strconv.FormatInt(lo+step*int64(i+1), 10))}
 		}
-		out = append(out, segmentState{After: prev, UpTo: upTo})
+		out = append(out, segmentState{Lo: prev, After: prev, UpTo: upTo})
 		prev = upTo
 	}
 	return out, nil
@@ -336,6 +350,23 @@ func (f *fullPhase) readSegment(ctx context.Context, conn *client.Conn, w *write
 		limit = 0 // one pass
 	}
 	lim := &f.r.full
+	if f.snapshots {
+		// Read the segment in one consistent snapshot whose binlog position is known, so that
+		// incremental migration sends exactly the changes the snapshot does not hold.
+		h, ok, err := mysql.BeginSnapshot(conn)
+		if err != nil {
+			return err
+		}
+		defer conn.Execute("ROLLBACK") //nolint:errcheck // read-only transaction
+		if ok {
+			sg.mu.Lock()
+			from := sg.cursor
+			sg.mu.Unlock()
+			f.mu.Lock()
+			sg.state.Pieces = append(sg.state.Pieces, piece{From: from, H: h})
+			f.mu.Unlock()
+		}
+	}
 	for {
 		select {
 		case sg.window <- struct{}{}:

@@ -112,6 +112,7 @@ type incPhase struct {
 	sink    *sink
 	server  mysql.ServerInfo
 	filters map[string]*mysql.Filter // routeKey → compiled filter
+	handoff *handoff                 // what full migration's snapshots already hold
 	dbs     map[string]bool          // selected databases (lower case)
 
 	acked, bytes atomic.Int64
@@ -124,8 +125,8 @@ type incPhase struct {
 	schemaSeen bool
 }
 
-func (r *Runner) runIncremental(ctx context.Context, cancel context.CancelCauseFunc, s *sink, server mysql.ServerInfo, pos event.Position, hist *mysql.SchemaHistory) error {
-	p := &incPhase{r: r, sink: s, server: server, filters: map[string]*mysql.Filter{}, dbs: map[string]bool{}, committed: pos}
+func (r *Runner) runIncremental(ctx context.Context, cancel context.CancelCauseFunc, s *sink, server mysql.ServerInfo, pos event.Position, hist *mysql.SchemaHistory, ho *handoff) error {
+	p := &incPhase{r: r, sink: s, server: server, handoff: ho, filters: map[string]*mysql.Filter{}, dbs: map[string]bool{}, committed: pos}
 	for _, o := range r.Task.Objects {
 		p.dbs[strings.ToLower(o.Database)] = true
 		if o.Filter != "" {
@@ -276,6 +277,10 @@ func (p *incPhase) transform(ev *event.Event) (*event.Event, bool) {
 	}
 	r := p.sink.route(ev.Table.Database, ev.Table.Name)
 	if r == nil {
+		return nil, false
+	}
+	ev, ok := p.handoff.filter(ev)
+	if !ok {
 		return nil, false
 	}
 	f := p.filters[routeKey(ev.Table.Database, ev.Table.Name)]

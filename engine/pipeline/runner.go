@@ -171,7 +171,7 @@ func (r *Runner) attempt(ctx context.Context) error {
 		}
 	}
 	if r.Task.MigrationTypes.Full && saved[keyFull] == nil {
-		f := &fullPhase{r: r, sink: sink, tables: tables, refs: refs, server: server}
+		f := &fullPhase{r: r, sink: sink, tables: tables, refs: refs, server: server, snapshots: r.Task.MigrationTypes.Incremental}
 		if err := f.run(ctx, cancel, saved); err != nil {
 			return err
 		}
@@ -181,7 +181,11 @@ func (r *Runner) attempt(ctx context.Context) error {
 		r.Observer.Log("info", "full data migration completed")
 	}
 	if r.Task.MigrationTypes.Incremental {
-		return r.runIncremental(ctx, cancel, sink, server, startPos, hist)
+		now, err := r.Checkpoints.Load(ctx)
+		if err != nil {
+			return &Permanent{fmt.Errorf("load checkpoints: %w", err)}
+		}
+		return r.runIncremental(ctx, cancel, sink, server, startPos, hist, loadHandoff(now, tables))
 	}
 	if err := r.Checkpoints.Save(ctx, map[string][]byte{keyPhase: []byte(phaseDone)}); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
