@@ -42,7 +42,7 @@ type segmentState struct {
 // (nil = from the segment's start) as of binlog position H. A binlog transaction that started
 // before H is already in those rows; one that started at or after H is not.
 type piece struct {
-	From []event.Value `json:"from,omitempty"`
+	From []event.Value  `json:"from,omitempty"`
 	H    event.Position `json:"h"`
 }
 
