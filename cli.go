@@ -170,19 +170,6 @@ func (o *cliObserver) State(state, reason string) {
 	}
 }
 
-// storeCheckpoints keeps a headless run's checkpoints in the store.
-type storeCheckpoints struct {
-	st *store.Store
-	id int64
-}
-
-func (c storeCheckpoints) Load(ctx context.Context) (map[string][]byte, error) {
-	return c.st.Checkpoints(c.id)
-}
-func (c storeCheckpoints) Save(ctx context.Context, kv map[string][]byte) error {
-	return c.st.SaveCheckpoints(c.id, kv)
-}
-
 // runRecord finds or creates the task record that holds a task file's checkpoints: one per
 // task name and file name, shown in the window's task list as "NAME (run: FILE)".
 func runRecord(st *store.Store, t *task.Task, file string) (*store.TaskRecord, error) {
@@ -261,7 +248,7 @@ func cmdRun(storePath string, args []string) int {
 		}
 	}
 	obs := &cliObserver{}
-	r := pipeline.NewRunner(resolved, storeCheckpoints{st, rec.ID}, obs)
+	r := pipeline.NewRunner(resolved, app.StoreCheckpoints{Store: st, TaskID: rec.ID}, obs)
 	_ = st.SetTaskState(rec.ID, app.StateRunning, "")
 	err = r.Run(ctx)
 	switch {

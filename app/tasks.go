@@ -433,7 +433,7 @@ func (rs *runs) start(id int64, resume bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	ar := &activeRun{id: id, cancel: cancel, done: make(chan struct{})}
 	obs := &runObserver{rs: rs, ar: ar}
-	ar.runner = pipeline.NewRunner(spec, storeCheckpoints{rs.app.store, id}, obs)
+	ar.runner = pipeline.NewRunner(spec, StoreCheckpoints{rs.app.store, id}, obs)
 	rs.mu.Lock()
 	if rs.active[id] != nil {
 		rs.mu.Unlock()
@@ -566,16 +566,18 @@ func (o *runObserver) State(state, reason string) {
 	_ = o.rs.setState(o.ar.id, state, lastErr)
 }
 
-// storeCheckpoints adapts the store to the engine's Checkpoints.
-type storeCheckpoints struct {
-	st *store.Store
-	id int64
+// StoreCheckpoints keeps a task's engine checkpoints in the store (pipeline.Checkpoints).
+type StoreCheckpoints struct {
+	Store  *store.Store
+	TaskID int64
 }
 
-func (c storeCheckpoints) Load(ctx context.Context) (map[string][]byte, error) {
-	return c.st.Checkpoints(c.id)
+// Load returns the task's checkpoints.
+func (c StoreCheckpoints) Load(ctx context.Context) (map[string][]byte, error) {
+	return c.Store.Checkpoints(c.TaskID)
 }
 
-func (c storeCheckpoints) Save(ctx context.Context, kv map[string][]byte) error {
-	return c.st.SaveCheckpoints(c.id, kv)
+// Save stores checkpoints atomically and durably.
+func (c StoreCheckpoints) Save(ctx context.Context, kv map[string][]byte) error {
+	return c.Store.SaveCheckpoints(c.TaskID, kv)
 }

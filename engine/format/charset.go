@@ -5,13 +5,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/charmap"
-	"golang.org/x/text/encoding/japanese"
-	"golang.org/x/text/encoding/korean"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/traditionalchinese"
-	"golang.org/x/text/encoding/unicode"
-	"golang.org/x/text/encoding/unicode/utf32"
+
+	"tributary/engine/charset"
 )
 
 // Charset decodes column bytes in one MySQL character set to UTF-8.
@@ -50,59 +45,7 @@ func LookupCharset(name string) Charset {
 		c.kind = csISO88591
 		return c
 	}
-	var e encoding.Encoding
-	switch n {
-	case "latin2":
-		e = charmap.ISO8859_2
-	case "latin5":
-		e = charmap.ISO8859_9
-	case "latin7":
-		e = charmap.ISO8859_13
-	case "greek":
-		e = charmap.ISO8859_7
-	case "hebrew":
-		e = charmap.ISO8859_8
-	case "cp1250":
-		e = charmap.Windows1250
-	case "cp1251":
-		e = charmap.Windows1251
-	case "cp1256":
-		e = charmap.Windows1256
-	case "cp1257":
-		e = charmap.Windows1257
-	case "cp850":
-		e = charmap.CodePage850
-	case "cp852":
-		e = charmap.CodePage852
-	case "cp866":
-		e = charmap.CodePage866
-	case "koi8r":
-		e = charmap.KOI8R
-	case "koi8u":
-		e = charmap.KOI8U
-	case "macroman":
-		e = charmap.Macintosh
-	case "tis620":
-		e = charmap.Windows874
-	case "gbk", "gb2312":
-		e = simplifiedchinese.GBK
-	case "gb18030":
-		e = simplifiedchinese.GB18030
-	case "big5":
-		e = traditionalchinese.Big5
-	case "sjis", "cp932":
-		e = japanese.ShiftJIS
-	case "ujis", "eucjpms":
-		e = japanese.EUCJP
-	case "euckr":
-		e = korean.EUCKR
-	case "ucs2", "utf16":
-		e = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
-	case "utf16le":
-		e = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
-	case "utf32":
-		e = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
-	}
+	e := charset.Encoding(n)
 	if e == nil {
 		c.kind = csLatin1
 		return c

@@ -4,12 +4,9 @@ package kafka
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -22,14 +19,7 @@ import (
 
 // Password resolves the SASL password: inline or from the named environment variable.
 func Password(s *task.SASL) (string, error) {
-	if s.PasswordEnv != "" {
-		v, ok := os.LookupEnv(s.PasswordEnv)
-		if !ok {
-			return "", fmt.Errorf("the environment variable %s (sasl.passwordEnv) is not set", s.PasswordEnv)
-		}
-		return v, nil
-	}
-	return s.Password, nil
+	return task.ResolvePassword(s.Password, s.PasswordEnv, "sasl.passwordEnv")
 }
 
 // Settings are the producer options of a task.
@@ -124,7 +114,7 @@ func Config(k *task.Kafka, s Settings) (*sarama.Config, error) {
 		}
 	}
 	if k.TLS.Enabled {
-		tc, err := tlsConfig(k.TLS)
+		tc, err := k.TLS.Config("")
 		if err != nil {
 			return nil, err
 		}
@@ -133,29 +123,6 @@ func Config(k *task.Kafka, s Settings) (*sarama.Config, error) {
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("producer settings: %w", err)
-	}
-	return cfg, nil
-}
-
-func tlsConfig(t task.TLS) (*tls.Config, error) {
-	cfg := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, ServerName: t.ServerName, MinVersion: tls.VersionTLS12}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
 }

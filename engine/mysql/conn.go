@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,14 +32,7 @@ import (
 // Password resolves the password of a connection: inline, or from the named environment
 // variable.
 func Password(m *task.MySQL) (string, error) {
-	if m.PasswordEnv != "" {
-		v, ok := os.LookupEnv(m.PasswordEnv)
-		if !ok {
-			return "", fmt.Errorf("the environment variable %s (passwordEnv) is not set", m.PasswordEnv)
-		}
-		return v, nil
-	}
-	return m.Password, nil
+	return task.ResolvePassword(m.Password, m.PasswordEnv, "passwordEnv")
 }
 
 // TLSConfig builds a TLS configuration from task settings, or nil when TLS is off.
@@ -48,29 +40,7 @@ func TLSConfig(t task.TLS, on bool, serverName string) (*tls.Config, error) {
 	if !on && !t.Enabled {
 		return nil, nil
 	}
-	cfg := &tls.Config{InsecureSkipVerify: t.InsecureSkipVerify, ServerName: serverName, MinVersion: tls.VersionTLS12}
-	if t.ServerName != "" {
-		cfg.ServerName = t.ServerName
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("CA file %s holds no PEM certificate", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("load client certificate: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
+	return t.Config(serverName)
 }
 
 // Connect opens a connection to the source with the session settings every reader relies on:
