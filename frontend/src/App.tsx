@@ -13,6 +13,7 @@ import TaskList from './pages/TaskList';
 import Connections from './pages/Connections';
 import SettingsPage from './pages/Settings';
 import Wizard from './pages/Wizard';
+import { AlertListener } from './components/Alerts';
 
 // The detail page carries the charts: load it (and echarts) on demand.
 const TaskDetailPage = lazy(() => import('./pages/TaskDetail'));
@@ -116,6 +117,7 @@ export default function App() {
         >
           <DarkContext.Provider value={dark}>
             <AntApp>
+              <AlertListener go={go} />
               <Shell dark={dark} menuKey={menuKey} go={go} title={t('app.title')}>
                 {content}
               </Shell>

@@ -308,7 +308,18 @@ export interface PrecheckItemEvent {
   total: number;
 }
 
+/** A task alert (Monitoring and Alerting with desktop notification): a failure or high latency. */
+export interface AlertEvent {
+  task: string;
+  taskId: number;
+  kind: 'failed' | 'latency' | string;
+  message: string;
+  time: string;
+  environmentTag?: string;
+}
+
 export interface EventMap {
+  alert: AlertEvent;
   'task:update': TaskSummary;
   'task:progress': Progress;
   'task:event': EventRecord;

@@ -351,6 +351,12 @@ const en = {
   'unit.minutes': 'min',
   'unit.seconds': 's',
   'unit.rowsPerSec': 'rows/s',
+
+  'alert.failed': 'Task {name} failed',
+  'alert.latency': 'Task {name}: incremental latency alert',
+  'alert.view': 'View task',
+  'alert.env': 'Environment',
+  'adv.alertDesktopDenied': 'Desktop notifications are blocked for this app: alerts still show inside the window. Allow notifications in the browser or system settings to see them outside it.',
 } as const;
 
 export type Key = keyof typeof en;
@@ -700,6 +706,12 @@ const zh: Record<Key, string> = {
   'unit.minutes': '分钟',
   'unit.seconds': '秒',
   'unit.rowsPerSec': '行/秒',
+
+  'alert.failed': '任务“{name}”失败',
+  'alert.latency': '任务“{name}”：增量延迟告警',
+  'alert.view': '查看任务',
+  'alert.env': '环境',
+  'adv.alertDesktopDenied': '本应用的桌面通知已被禁止：告警仍会在窗口内显示。在浏览器或系统设置中允许通知后，可在窗口外看到告警。',
 };
 
 const tables: Record<Lang, Record<Key, string>> = { en, zh };

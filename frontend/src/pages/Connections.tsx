@@ -402,6 +402,7 @@ export default function Connections() {
         pagination={{ defaultPageSize: 20, hideOnSinglePage: true }}
         onRow={(r) => ({ 'data-testid': 'conn-row-' + r.name, 'data-kind': r.kind }) as object}
         locale={{ emptyText: t('conn.empty') }}
+        {...tid('conn-table')}
       />
       <ProfileModal
         open={formOpen}

@@ -102,20 +102,23 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
       dataIndex: 'name',
       width: 230,
       fixed: 'left',
+      // Long names are cut with an ellipsis; the whole name shows on hover.
       render: (_, r) => (
-        <Space size={4}>
-          <a onClick={() => go('tasks/' + r.id)} {...tid('task-link')} data-task-name={r.name}>
-            {r.name}
-          </a>
+        <div className="tb-cell-line">
+          <Tooltip title={r.name} placement="topLeft" mouseEnterDelay={0.4}>
+            <a className="tb-ellipsis" onClick={() => go('tasks/' + r.id)} {...tid('task-link')} data-task-name={r.name}>
+              {r.name}
+            </a>
+          </Tooltip>
           {r.lastError && (
             <Tooltip title={r.lastError}>
-              <ExclamationCircleOutlined style={{ color: '#ff4d4f' }} />
+              <ExclamationCircleOutlined style={{ color: '#ff4d4f', flex: 'none' }} />
             </Tooltip>
           )}
-          <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          <Typography.Text type="secondary" style={{ fontSize: 12, flex: 'none' }}>
             #{r.id}
           </Typography.Text>
-        </Space>
+        </div>
       ),
     },
     {
@@ -157,11 +160,17 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     },
     {
       title: t('tasks.col.route'),
-      width: 260,
+      width: 240,
+      // Source over destination, each on one line cut with an ellipsis (the tooltip has both).
       render: (_, r) => (
-        <Typography.Text style={{ fontSize: 12 }}>
-          {r.source || '-'} <span style={{ opacity: 0.6 }}>→</span> {r.destination || '-'}
-        </Typography.Text>
+        <Tooltip title={`${r.source || '-'} → ${r.destination || '-'}`} placement="topLeft" mouseEnterDelay={0.4}>
+          <div style={{ fontSize: 12, lineHeight: '18px', minWidth: 0 }} {...tid('task-route')}>
+            <div className="tb-ellipsis">{r.source || '-'}</div>
+            <div className="tb-ellipsis">
+              <span style={{ opacity: 0.6 }}>→</span> {r.destination || '-'}
+            </div>
+          </div>
+        </Tooltip>
       ),
     },
     {

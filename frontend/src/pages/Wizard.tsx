@@ -45,6 +45,7 @@ import { ErrorList, Field, getIn, setIn, tid, useTouched } from '../util';
 import { KafkaFields, MySQLFields, TestResultView, type PathBinding } from '../components/ConnFields';
 import { ObjectsTransfer } from '../components/Objects';
 import { PrecheckRunner } from '../components/Precheck';
+import { notificationPermission, requestNotificationPermission } from '../components/Alerts';
 import { profileAddress } from './Connections';
 
 const ENV_TAGS = ['dev', 'test', 'staging', 'production'];
@@ -75,6 +76,7 @@ export default function Wizard(props: { go: (to: string) => void; taskId?: numbe
   const [preview, setPreview] = useState<string | null>(null);
   const [precheckOk, setPrecheckOk] = useState(false);
   const [starting, setStarting] = useState(false);
+  const [notifyPermission, setNotifyPermission] = useState(notificationPermission);
   const touched = useTouched();
 
   // Databases of the source (step 2).
@@ -705,10 +707,22 @@ export default function Wizard(props: { go: (to: string) => void; taskId?: numbe
                   </Checkbox>
                 </span>
                 <span {...tid('adv-alert-desktop')}>
-                  <Checkbox checked={!!a.alerting.desktop} onChange={(e) => set('$.advanced.alerting.desktop', e.target.checked || undefined)}>
+                  <Checkbox
+                    checked={!!a.alerting.desktop}
+                    onChange={(e) => {
+                      set('$.advanced.alerting.desktop', e.target.checked || undefined);
+                      // Ask now, on the user's click: browsers ask only from a user gesture.
+                      if (e.target.checked) requestNotificationPermission().then(setNotifyPermission);
+                    }}
+                  >
                     {t('adv.alertDesktop')}
                   </Checkbox>
                 </span>
+                {a.alerting.desktop && notifyPermission === 'denied' && (
+                  <Typography.Text type="secondary" style={{ fontSize: 12 }} {...tid('adv-alert-desktop-denied')}>
+                    {t('adv.alertDesktopDenied')}
+                  </Typography.Text>
+                )}
               </Space>
             </Form.Item>
             {numField('$.advanced.alerting.latencySeconds', t('adv.alertLatency'), 'adv-alert-latency', t('adv.alertLatencyHint'), t('unit.seconds'))}
