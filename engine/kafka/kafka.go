@@ -4,8 +4,11 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -60,7 +63,10 @@ func Config(k *task.Kafka, s Settings) (*sarama.Config, error) {
 	p.Partitioner = sarama.NewManualPartitioner
 	p.Retry.Max = 10
 	p.Retry.Backoff = 200 * time.Millisecond
-	p.MaxMessageBytes = 1000000
+	// A record batch (what the broker measures against max.message.bytes) is the records plus
+	// a 61-byte header that sarama does not count: keep the records that much under the limit.
+	// PrepareTopics lowers this to the destination's real limit.
+	p.MaxMessageBytes = DefaultMessageLimit - RecordBatchOverhead
 	p.Flush.Bytes = 1 << 20
 	p.Flush.Frequency = 2 * time.Millisecond
 	p.Flush.MaxMessages = 0
@@ -193,7 +199,7 @@ func Explain(err error, k *task.Kafka) error {
 	s := err.Error()
 	switch {
 	case strings.Contains(s, "SASL") || errors.Is(err, sarama.ErrSASLAuthenticationFailed) || strings.Contains(s, "authentication"):
-		return &ConnError{"authentication", fmt.Errorf("Kafka at %s rejected the SASL login of %q (%s): check the user, the password and the mechanism", strings.Join(k.Brokers, ","), k.SASL.User, k.SASL.Mechanism)}
+		return authError(strings.Join(k.Brokers, ","), k, err)
 	case strings.Contains(s, "x509") || strings.Contains(s, "certificate"):
 		return &ConnError{"certificate", fmt.Errorf("TLS to Kafka at %s failed: the broker certificate was not accepted (%v): give the CA file that signed it", strings.Join(k.Brokers, ","), err)}
 	}
@@ -204,7 +210,17 @@ func Explain(err error, k *task.Kafka) error {
 			switch {
 			case derr == nil:
 				c.Close()
-				if k.TLS.Enabled {
+				// sarama only says it ran out of brokers (a broker that ends the connection
+				// during the SASL exchange, as a failed login does, leaves just "EOF"): find the
+				// step that fails by repeating them one at a time.
+				if perr := probeBroker(b, k); perr != nil {
+					// A failed login or an untrusted certificate holds for the whole cluster.
+					var ce *ConnError
+					if errors.As(perr, &ce) && (ce.Kind == "authentication" || ce.Kind == "certificate") {
+						return perr
+					}
+					causes = append(causes, b+": "+perr.Error())
+				} else if k.TLS.Enabled {
 					causes = append(causes, b+": reachable, but the TLS or Kafka handshake failed")
 				} else if k.SASL.Mechanism != "" {
 					causes = append(causes, b+": reachable, but the Kafka handshake or SASL login failed")
@@ -224,6 +240,67 @@ func Explain(err error, k *task.Kafka) error {
 		return &ConnError{"refused", fmt.Errorf("cannot reach any Kafka broker: %s", strings.Join(causes, "; "))}
 	}
 	return &ConnError{"other", fmt.Errorf("Kafka at %s: %v", strings.Join(k.Brokers, ","), err)}
+}
+
+// authError says that the SASL login failed, and why when the broker said.
+func authError(brokers string, k *task.Kafka, cause error) error {
+	why := cause.Error()
+	if errors.Is(cause, io.EOF) || errors.Is(cause, io.ErrUnexpectedEOF) {
+		why = "the broker closed the connection during the login"
+	}
+	return &ConnError{"authentication", fmt.Errorf("SASL authentication failed: Kafka at %s rejected the login of %q with %s (%s): check the user, the password and the mechanism", brokers, k.SASL.User, k.SASL.Mechanism, why)}
+}
+
+// probeBroker connects to one broker step by step — TCP, TLS, the Kafka protocol without
+// SASL, then the SASL login — and returns the first step that fails (nil if none does).
+func probeBroker(addr string, k *task.Kafka) error {
+	cfg, err := Config(k, Settings{ClientID: "tributary-probe"})
+	if err != nil {
+		return err
+	}
+	cfg.Net.DialTimeout = 5 * time.Second
+	cfg.Net.ReadTimeout = 10 * time.Second
+	cfg.Net.WriteTimeout = 10 * time.Second
+	if k.TLS.Enabled {
+		d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: cfg.Net.DialTimeout}, Config: cfg.Net.TLS.Config}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			var uerr x509.UnknownAuthorityError
+			var herr x509.HostnameError
+			var cerr *tls.CertificateVerificationError
+			if errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr) {
+				return &ConnError{"certificate", fmt.Errorf("TLS to Kafka at %s failed: the broker certificate was not accepted (%v): give the CA file that signed it", addr, err)}
+			}
+			return &ConnError{"tls", fmt.Errorf("TLS handshake with %s failed (%v): is this a TLS listener?", addr, err)}
+		}
+		c.Close()
+	}
+	plain := *cfg
+	plain.Net.SASL.Enable = false
+	b := sarama.NewBroker(addr)
+	if err := b.Open(&plain); err != nil {
+		return err
+	}
+	_, err = b.ApiVersions(&sarama.ApiVersionsRequest{Version: 0})
+	b.Close()
+	if err != nil {
+		return &ConnError{"protocol", fmt.Errorf("reachable, but it does not answer the Kafka protocol (%v)", err)}
+	}
+	if k.SASL.Mechanism == "" {
+		return nil
+	}
+	b = sarama.NewBroker(addr)
+	if err := b.Open(cfg); err != nil {
+		return err
+	}
+	defer b.Close()
+	if ok, err := b.Connected(); !ok || err != nil {
+		if err == nil {
+			err = errors.New("no connection")
+		}
+		return authError(addr, k, err)
+	}
+	return nil
 }
 
 func isTimeout(err error) bool {
@@ -262,7 +339,8 @@ func Topics(c sarama.Client) (map[string]int, error) {
 
 // PrepareTopics makes sure every topic exists with at least the wanted number of partitions
 // (0 = any). Missing topics are created with the wanted count (1 if 0). A topic with fewer
-// partitions than mapped is an error before start. It returns the actual partition counts.
+// partitions than mapped is an error before start. It returns the actual partition counts, and
+// sizes the producer's batches under the topics' max.message.bytes (see MessageLimit).
 func PrepareTopics(c sarama.Client, want map[string]int) (map[string]int, error) {
 	have, err := Topics(c)
 	if err != nil {
@@ -274,8 +352,10 @@ func PrepareTopics(c sarama.Client, want map[string]int) (map[string]int, error)
 			missing = append(missing, t)
 		}
 	}
+	// The admin shares the client (closing it would close the client): it is not closed.
+	var admin sarama.ClusterAdmin
 	if len(missing) > 0 {
-		admin, err := sarama.NewClusterAdminFromClient(c)
+		admin, err = sarama.NewClusterAdminFromClient(c)
 		if err != nil {
 			return nil, fmt.Errorf("topic admin: %w", err)
 		}
@@ -316,8 +396,11 @@ func PrepareTopics(c sarama.Client, want map[string]int) (map[string]int, error)
 		}
 	}
 	out := make(map[string]int, len(want))
+	topics := make([]string, 0, len(want))
 	for t := range want {
 		out[t] = have[t]
+		topics = append(topics, t)
 	}
+	fitMessageLimit(c, admin, topics)
 	return out, nil
 }
