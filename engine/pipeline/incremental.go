@@ -151,7 +151,14 @@ func (r *Runner) runIncremental(ctx context.Context, cancel context.CancelCauseF
 	if err != nil {
 		return err
 	}
-	defer stream.Close()
+	// The reader goroutine below owns the stream until it returns: stop it, wait, then close.
+	readCtx, stopReader := context.WithCancel(ctx)
+	readerDone := make(chan struct{})
+	defer func() {
+		stopReader()
+		<-readerDone
+		stream.Close()
+	}()
 	r.Observer.Log("info", "reading the binlog from "+pos.String())
 
 	if r.Task.Advanced.Heartbeat {
@@ -163,6 +170,8 @@ func (r *Runner) runIncremental(ctx context.Context, cancel context.CancelCauseF
 	var qmu sync.Mutex
 	readErr := make(chan error, 1)
 	go func() {
+		defer close(readerDone)
+		ctx := readCtx
 		w := &writer{s: s}
 		lim := &r.incremental
 		for {

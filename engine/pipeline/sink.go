@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -126,7 +125,7 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 		return nil, kafka.Explain(err, &t.Destination.Kafka)
 	}
 	s.producer = prod
-	s.maxBytes = client.Config().Producer.MaxMessageBytes
+	s.maxBytes = kafka.MessageLimit(client)
 	go s.readAcks()
 	return s, nil
 }
@@ -186,7 +185,7 @@ func (s *sink) explainProduce(pe *sarama.ProducerError) error {
 		b, _ := pe.Msg.Key.Encode()
 		key = fmt.Sprintf(" with key %q", string(b))
 	}
-	if errors.Is(pe.Err, sarama.ErrMessageSizeTooLarge) {
+	if kafka.TooLarge(pe.Err) {
 		return &Permanent{fmt.Errorf("%s%s encodes to %d bytes, more than the destination accepts (limit %d bytes, the topic's max.message.bytes / broker's message.max.bytes): the task stops here rather than skip it; raise the limit or exclude the column", what, key, pe.Msg.Value.Length(), s.maxBytes)}
 	}
 	err := fmt.Errorf("write %s%s to topic %q: %w", what, key, pe.Msg.Topic, pe.Err)
@@ -246,7 +245,7 @@ func (w *writer) send(ctx context.Context, ev *event.Event, tok acker) (int, err
 	if err != nil {
 		return 0, &Permanent{err}
 	}
-	return w.write(ctx, ev, tok, r.topic, keyCols, func(ev *event.Event) int32 {
+	return w.write(ctx, ev, tok, r.topic, func(ev *event.Event) int32 {
 		return kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, keyCols)
 	})
 }
@@ -257,12 +256,12 @@ func (w *writer) sendDDL(ctx context.Context, ev *event.Event, tok acker) (int, 
 	topic := w.s.ddlTopic
 	parts := w.s.topicParts[topic]
 	db, table := w.s.names.Name(ev.Database), w.s.names.Name(ev.TableName)
-	return w.write(ctx, ev, tok, topic, nil, func(ev *event.Event) int32 {
+	return w.write(ctx, ev, tok, topic, func(ev *event.Event) int32 {
 		return kafka.Partition(w.s.task.PartitionPolicy, ev, db, table, parts, nil)
 	})
 }
 
-func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic string, keyCols []int, partition func(*event.Event) int32) (int, error) {
+func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic string, partition func(*event.Event) int32) (int, error) {
 	if cap(w.slab)-len(w.slab) < 4096 {
 		w.slab = make([]byte, 0, slabSize)
 	}
@@ -279,7 +278,7 @@ func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic st
 	value := w.slab[start:len(w.slab):len(w.slab)]
 	msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(value), Metadata: tok}
 	keyStart := len(w.slab)
-	w.slab = kafka.MessageKey(w.slab, ev, keyCols)
+	w.slab = kafka.MessageKey(w.slab, ev, nil) // the message key is the primary key, whatever the partition key
 	if len(w.slab) > keyStart {
 		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
 	}
