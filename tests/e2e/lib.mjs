@@ -248,9 +248,22 @@ export async function selectTables(db, tables) {
 export async function editTopic(db, table, topic) {
   const page = ctx.page;
   const name = `${db}.${table}`;
-  await tid(`selected-object-${name}`).click({ button: 'right' });
-  await tid(`ctx-edit-${name}`).click();
-  await tid('edit-table-dialog').waitFor();
+  // The context menu can close again when the list re-renders right after the tables were
+  // added: open it again then.
+  for (let attempt = 1; ; attempt++) {
+    await tid(`selected-object-${name}`).click({ button: 'right' });
+    const item = tid(`ctx-edit-${name}`);
+    try {
+      await item.waitFor({ state: 'visible', timeout: 3000 });
+      await item.click({ timeout: 3000 });
+      await tid('edit-table-dialog').waitFor({ timeout: 3000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) fail(`right-click → Edit on ${name} did not open the Edit Table dialog: ${e.message.split('\n')[0]}`);
+      log(`right-click → Edit on ${name}: no dialog yet (${e.message.split('\n')[0]}); trying again`);
+      await page.keyboard.press('Escape');
+    }
+  }
   await tid('edit-topic').fill(topic);
   await shot('edit-table');
   await page

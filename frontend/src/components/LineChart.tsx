@@ -12,6 +12,20 @@ export interface Point {
   v: number;
 }
 
+/** A gap longer than this between two points (the task was paused or stopped) breaks the line. */
+const GAP_MS = 10_000;
+
+/** The series data: [time, value] pairs, with a null between points further apart than GAP_MS. */
+export function seriesData(points: Point[]): [number, number | null][] {
+  const out: [number, number | null][] = [];
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (i > 0 && p.t - points[i - 1].t > GAP_MS) out.push([points[i - 1].t + 1, null]);
+    out.push([p.t, p.v]);
+  }
+  return out;
+}
+
 /** A time-series line chart (Apache ECharts). */
 export default function LineChart(props: {
   title: string;
@@ -50,18 +64,24 @@ export default function LineChart(props: {
           trigger: 'axis',
           valueFormatter: (v: unknown) => (typeof v === 'number' ? `${+v.toFixed(2)} ${props.unit}` : String(v)),
         },
-        xAxis: { type: 'time', splitLine: { show: false } },
-        yAxis: { type: 'value', min: 0 },
+        xAxis: {
+          type: 'time',
+          splitLine: { show: false },
+          splitNumber: 4,
+          axisLabel: { hideOverlap: true, formatter: { hour: '{HH}:{mm}', minute: '{HH}:{mm}', second: '{HH}:{mm}:{ss}' } },
+        },
+        yAxis: { type: 'value', min: 0, axisLabel: { hideOverlap: true } },
         series: [
           {
             type: 'line',
             name: props.title,
             showSymbol: false,
             smooth: true,
+            connectNulls: false,
             areaStyle: { opacity: 0.12 },
             lineStyle: { width: 1.5 },
             itemStyle: { color: props.color },
-            data: props.points.map((p) => [p.t, p.v]),
+            data: seriesData(props.points),
           },
         ],
       },

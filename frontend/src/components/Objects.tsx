@@ -407,7 +407,10 @@ export function EditObjectModal(props: {
     <Modal
       open={props.open}
       title={t('edit.title', { name: objName(orig) })}
-      width={720}
+      width={780}
+      style={{ top: 32 }}
+      // The body scrolls so that OK and Cancel stay in view in a short window.
+      styles={{ body: { maxHeight: 'calc(100vh - 190px)', overflowY: 'auto', overflowX: 'hidden', paddingRight: 8 } }}
       onCancel={props.onCancel}
       destroyOnHidden
       maskClosable={false}
@@ -536,7 +539,7 @@ export function EditObjectModal(props: {
                 <Checkbox.Group
                   value={draft.ddl ?? ddlAll}
                   onChange={(v) => setD({ ddl: v.length === ddlAll.length ? undefined : (v as string[]) })}
-                  style={{ display: 'grid', gridTemplateColumns: 'repeat(2, minmax(0, 1fr))', rowGap: 4 }}
+                  style={{ display: 'grid', gridTemplateColumns: 'repeat(3, minmax(0, 1fr))', rowGap: 4, columnGap: 8 }}
                   options={ddlAll.map((o) => ({ value: o, label: o.toUpperCase() }))}
                 />
               </div>

@@ -199,6 +199,16 @@ export function ReportExportButtons({ taskId, disabled }: { taskId: number; disa
   );
 }
 
+const rank = (i: PrecheckItem) => (i.result === 'failed' ? 0 : i.result === 'warning' && !i.ignored ? 1 : 2);
+
+/** The items with the failed ones first, then the warnings not ignored, each group in check order. */
+export function problemsFirst(items: PrecheckItem[]): PrecheckItem[] {
+  return items
+    .map((item, i) => ({ item, i }))
+    .sort((a, b) => rank(a.item) - rank(b.item) || a.i - b.i)
+    .map((x) => x.item);
+}
+
 /** Runs the precheck of a saved task and follows it to the end. */
 export function PrecheckRunner(props: { taskId: number; onPassed: (passed: boolean) => void }) {
   const { t } = useI18n();
@@ -358,7 +368,7 @@ export function PrecheckRunner(props: { taskId: number; onPassed: (passed: boole
       )}
       <PrecheckTable
         taskId={taskId}
-        items={items}
+        items={finished ? problemsFirst(items) : items}
         canIgnore={!running}
         onIgnored={(code) => setItems((prev) => prev.map((i) => (i.code === code ? { ...i, ignored: true } : i)))}
       />

@@ -41,6 +41,8 @@ export default function TaskActions(props: {
   go: (to: string) => void;
   actions?: Action[];
   buttons?: boolean;
+  /** Leave out the actions the task's state does not allow. */
+  hideDisabled?: boolean;
   onDeleted?: () => void;
   onChanged?: () => void;
 }) {
@@ -103,7 +105,8 @@ export default function TaskActions(props: {
     </Button>
   );
 
-  const items = list.map((a) => {
+  const shown = props.hideDisabled ? list.filter((a) => allowed(task.state, a)) : list;
+  const items = shown.map((a) => {
     switch (a) {
       case 'view':
         return btn('view', 'action.view', () => go('tasks/' + task.id));

@@ -64,6 +64,13 @@ function fromSamples(samples: Sample[]): Series {
   return s;
 }
 
+/** "profile (address)" when the summary says more than the profile's name, else just one of them. */
+function withProfile(profile: string | undefined, described: string): string {
+  if (!profile) return described || '-';
+  if (!described || described === profile || described.startsWith(profile + ' ')) return described || profile;
+  return `${profile} (${described})`;
+}
+
 const tableStateColor: Record<string, string> = {
   Waiting: 'default',
   Migrating: 'processing',
@@ -241,10 +248,10 @@ export default function TaskDetailPage({ id, go }: { id: number; go: (to: string
           </Descriptions.Item>
           <Descriptions.Item label={t('detail.id')}>{task.id}</Descriptions.Item>
           <Descriptions.Item label={t('wizard.sourceDb')}>
-            {spec?.source?.profile ? `${spec.source.profile} (${task.source})` : task.source || '-'}
+            {withProfile(spec?.source?.profile, task.source)}
           </Descriptions.Item>
           <Descriptions.Item label={t('wizard.destDb')}>
-            {spec?.destination?.profile ? `${spec.destination.profile} (${task.destination})` : task.destination || '-'}
+            {withProfile(spec?.destination?.profile, task.destination)}
           </Descriptions.Item>
           <Descriptions.Item label={t('wizard.topic')}>{spec?.destination?.topic || '-'}</Descriptions.Item>
           <Descriptions.Item label={t('wizard.format')}>{spec ? labelOf(opts, lang, 'formats', spec.format) : '-'}</Descriptions.Item>
@@ -299,7 +306,14 @@ export default function TaskDetailPage({ id, go }: { id: number; go: (to: string
             rowKey={(r) => r.database + '.' + r.table}
             dataSource={tables}
             pagination={tables.length > 20 ? { pageSize: 20 } : false}
-            locale={{ emptyText: <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('detail.noTables')} /> }}
+            locale={{
+              emptyText: (
+                <Empty
+                  image={Empty.PRESENTED_IMAGE_SIMPLE}
+                  description={p?.phase === 'incremental' ? t('detail.fullDoneEarlier') : t('detail.noTables')}
+                />
+              ),
+            }}
             onRow={(r) => ({ 'data-testid': 'table-progress-' + r.database + '.' + r.table, 'data-state': r.state }) as object}
             columns={[
               {

@@ -100,23 +100,28 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     {
       title: t('tasks.col.name'),
       dataIndex: 'name',
-      width: 230,
+      width: 240,
       fixed: 'left',
       // Long names are cut with an ellipsis; the whole name shows on hover.
       render: (_, r) => (
-        <div className="tb-cell-line">
-          <Tooltip title={r.name} placement="topLeft" mouseEnterDelay={0.4}>
-            <a className="tb-ellipsis" onClick={() => go('tasks/' + r.id)} {...tid('task-link')} data-task-name={r.name}>
-              {r.name}
-            </a>
-          </Tooltip>
-          {r.lastError && (
-            <Tooltip title={r.lastError}>
-              <ExclamationCircleOutlined style={{ color: '#ff4d4f', flex: 'none' }} />
+        <div style={{ minWidth: 0 }}>
+          <div className="tb-cell-line">
+            <Tooltip title={r.name} placement="topLeft" mouseEnterDelay={0.4}>
+              <a className="tb-ellipsis" onClick={() => go('tasks/' + r.id)} {...tid('task-link')} data-task-name={r.name}>
+                {r.name}
+              </a>
             </Tooltip>
-          )}
-          <Typography.Text type="secondary" style={{ fontSize: 12, flex: 'none' }}>
-            #{r.id}
+            {r.lastError && (
+              <Tooltip title={r.lastError}>
+                <ExclamationCircleOutlined style={{ color: '#ff4d4f', flex: 'none' }} />
+              </Tooltip>
+            )}
+            <Typography.Text type="secondary" style={{ fontSize: 12, flex: 'none' }}>
+              #{r.id}
+            </Typography.Text>
+          </div>
+          <Typography.Text type="secondary" style={{ fontSize: 12 }} {...tid('task-created')}>
+            {t('tasks.col.created')} {fmtTime(r.created)}
           </Typography.Text>
         </div>
       ),
@@ -124,7 +129,7 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     {
       title: t('tasks.col.state'),
       dataIndex: 'state',
-      width: 130,
+      width: 120,
       render: (_, r) => (
         <Tooltip title={r.progress?.retryReason || r.lastError || undefined}>
           <span>
@@ -135,7 +140,7 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     },
     {
       title: t('tasks.col.progress'),
-      width: 170,
+      width: 150,
       render: (_, r) => {
         const p = fullPercent(r);
         if (p === null) return <span {...tid('task-progress')}>-</span>;
@@ -153,14 +158,14 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     },
     {
       title: t('tasks.col.latency'),
-      width: 110,
+      width: 100,
       render: (_, r) => (
         <span {...tid('task-latency')}>{r.migrationTypes?.incremental ? fmtLatency(r.progress?.latencyMs) : '-'}</span>
       ),
     },
     {
       title: t('tasks.col.route'),
-      width: 240,
+      // No width: it takes what the others leave.
       // Source over destination, each on one line cut with an ellipsis (the tooltip has both).
       render: (_, r) => (
         <Tooltip title={`${r.source || '-'} → ${r.destination || '-'}`} placement="topLeft" mouseEnterDelay={0.4}>
@@ -176,20 +181,15 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     {
       title: t('tasks.col.env'),
       dataIndex: 'environmentTag',
-      width: 110,
+      width: 100,
       render: (v: string) => (v ? <Tag color="blue">{has(('env.' + v) as never) ? t(('env.' + v) as never) : v}</Tag> : '-'),
     },
     {
-      title: t('tasks.col.created'),
-      dataIndex: 'created',
-      width: 165,
-      render: (v: string) => fmtTime(v),
-    },
-    {
       title: t('tasks.col.actions'),
-      width: 340,
+      width: 230,
       fixed: 'right',
-      render: (_, r) => <TaskActions task={r} go={go} onChanged={reload} onDeleted={reload} />,
+      // Only what the task's state allows, to keep the row short (the detail page shows all).
+      render: (_, r) => <TaskActions task={r} go={go} onChanged={reload} onDeleted={reload} hideDisabled />,
     },
   ];
 
@@ -228,7 +228,7 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
         loading={loading}
         columns={columns}
         dataSource={shown}
-        scroll={{ x: 1500 }}
+        scroll={{ x: 1080 }}
         pagination={{ defaultPageSize: 20, showSizeChanger: true, hideOnSinglePage: true }}
         onRow={(r) => ({ 'data-testid': 'task-row-' + r.id, 'data-task-name': r.name, 'data-state': r.state }) as object}
         locale={{ emptyText: t('tasks.empty') }}

@@ -432,7 +432,9 @@ export default function Wizard(props: { go: (to: string) => void; taskId?: numbe
   };
 
   const labelCol = { flex: '330px' };
-  const wrapperCol = { flex: 'auto', style: { maxWidth: 760 } };
+  // Basis 0: a long row of radios wraps inside the control column instead of pushing the whole
+  // control under its label.
+  const wrapperCol = { flex: '1 1 0%', style: { maxWidth: 760, minWidth: 0 } };
 
   /* ---------------------------------------------------------------- step 1 */
   const step1 = (
