@@ -407,7 +407,7 @@ export function EditObjectModal(props: {
     <Modal
       open={props.open}
       title={t('edit.title', { name: objName(orig) })}
-      width={780}
+      width={860}
       style={{ top: 32 }}
       // The body scrolls so that OK and Cancel stay in view in a short window.
       styles={{ body: { maxHeight: 'calc(100vh - 190px)', overflowY: 'auto', overflowX: 'hidden', paddingRight: 8 } }}

@@ -372,7 +372,8 @@ export default function TaskDetailPage({ id, go }: { id: number; go: (to: string
         <Card title={t('detail.incremental')} style={{ marginBottom: 12 }} {...tid('detail-incremental')}>
           <Descriptions bordered size="small" column={{ xs: 1, md: 3 }}>
             <Descriptions.Item label={t('tasks.col.latency')}>
-              <span {...tid('detail-latency')}>{fmtLatency(p?.latencyMs)}</span>
+              {/* Only while it runs: a paused task's last latency would read as current. */}
+              <span {...tid('detail-latency')}>{running ? fmtLatency(p?.latencyMs) : '-'}</span>
             </Descriptions.Item>
             <Descriptions.Item label={t('detail.position')}>
               <Typography.Text className="tb-mono" {...tid('detail-position')}>

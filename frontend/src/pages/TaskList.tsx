@@ -129,7 +129,7 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     {
       title: t('tasks.col.state'),
       dataIndex: 'state',
-      width: 120,
+      width: 110,
       render: (_, r) => (
         <Tooltip title={r.progress?.retryReason || r.lastError || undefined}>
           <span>
@@ -140,7 +140,7 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     },
     {
       title: t('tasks.col.progress'),
-      width: 150,
+      width: 140,
       render: (_, r) => {
         const p = fullPercent(r);
         if (p === null) return <span {...tid('task-progress')}>-</span>;
@@ -160,7 +160,9 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
       title: t('tasks.col.latency'),
       width: 100,
       render: (_, r) => (
-        <span {...tid('task-latency')}>{r.migrationTypes?.incremental ? fmtLatency(r.progress?.latencyMs) : '-'}</span>
+        <span {...tid('task-latency')}>
+          {r.migrationTypes?.incremental && ACTIVE_STATES.includes(r.state) ? fmtLatency(r.progress?.latencyMs) : '-'}
+        </span>
       ),
     },
     {
@@ -186,7 +188,7 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
     },
     {
       title: t('tasks.col.actions'),
-      width: 230,
+      width: 210,
       fixed: 'right',
       // Only what the task's state allows, to keep the row short (the detail page shows all).
       render: (_, r) => <TaskActions task={r} go={go} onChanged={reload} onDeleted={reload} hideDisabled />,
@@ -228,7 +230,7 @@ export default function TaskList({ go }: { go: (to: string) => void }) {
         loading={loading}
         columns={columns}
         dataSource={shown}
-        scroll={{ x: 1080 }}
+        scroll={{ x: 1030 }}
         pagination={{ defaultPageSize: 20, showSizeChanger: true, hideOnSinglePage: true }}
         onRow={(r) => ({ 'data-testid': 'task-row-' + r.id, 'data-task-name': r.name, 'data-state': r.state }) as object}
         locale={{ emptyText: t('tasks.empty') }}
