@@ -151,11 +151,21 @@ type cliObserver struct {
 func (o *cliObserver) Progress(p pipeline.Progress) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if time.Since(o.last) < 2*time.Second && p.Percent < 100 {
+	finished := p.Phase == "full" && p.Percent >= 100
+	if time.Since(o.last) < 2*time.Second && !finished {
 		return
 	}
 	o.last = time.Now()
-	fmt.Fprintf(os.Stderr, "%s  %s: %5.1f%%  %d/%d rows  %.0f rows/s  %.1f MB/s\n", time.Now().Format("15:04:05"), p.Phase, p.Percent, p.RowsDone, p.RowsEstimated, p.RowsPerSec, p.MBPerSec)
+	now := time.Now().Format("15:04:05")
+	if p.Phase == "incremental" {
+		latency := "unknown"
+		if p.LatencyMs >= 0 {
+			latency = (time.Duration(p.LatencyMs) * time.Millisecond).String()
+		}
+		fmt.Fprintf(os.Stderr, "%s  incremental: latency %s  %.0f rows/s  %.1f MB/s  at %s\n", now, latency, p.IncrementalRowsPerSec, p.MBPerSec, p.Position)
+		return
+	}
+	fmt.Fprintf(os.Stderr, "%s  full: %5.1f%%  %d/%d rows  %.0f rows/s  %.1f MB/s\n", now, p.Percent, p.RowsDone, p.RowsEstimated, p.RowsPerSec, p.MBPerSec)
 }
 
 func (o *cliObserver) Log(level, msg string) {

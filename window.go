@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -35,6 +37,14 @@ func runWindow(storePath string) int {
 		},
 		OnStartup: func(ctx context.Context) {
 			fan.Add(app.EmitterFunc(func(name string, data any) { runtime.EventsEmit(ctx, name, data) }))
+			// SIGTERM / SIGINT close the window the normal way, so running tasks are paused
+			// with their checkpoints saved.
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+			go func() {
+				<-sig
+				runtime.Quit(ctx)
+			}()
 		},
 		OnDomReady: func(ctx context.Context) {
 			// TRIBUTARY_ROUTE opens a page directly (used for the README screenshots).

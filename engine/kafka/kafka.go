@@ -30,6 +30,19 @@ type Settings struct {
 	Acks        string // none, leader, all
 	Compression string // lz4, gzip, snappy, zstd, none
 	ClientID    string
+	// Persistent makes the producer ride out broker outages: metadata and produce requests are
+	// retried (backoff up to 5 s) instead of failing a message, which would let later messages
+	// of its partition overtake it. The pipeline watches for stalls and reports Retrying.
+	Persistent bool
+}
+
+// backoff doubles from 200 ms up to 5 s.
+func backoff(retries, _ int) time.Duration {
+	d := 200 * time.Millisecond
+	for i := 0; i < retries && d < 5*time.Second; i++ {
+		d *= 2
+	}
+	return min(d, 5*time.Second)
 }
 
 // Config builds a sarama configuration. Order within a partition is never broken by retries:
@@ -63,6 +76,12 @@ func Config(k *task.Kafka, s Settings) (*sarama.Config, error) {
 	p.Partitioner = sarama.NewManualPartitioner
 	p.Retry.Max = 10
 	p.Retry.Backoff = 200 * time.Millisecond
+	if s.Persistent {
+		cfg.Metadata.Retry.Max = 1000
+		cfg.Metadata.Retry.BackoffFunc = backoff
+		p.Retry.Max = 1000
+		p.Retry.BackoffFunc = backoff
+	}
 	// A record batch (what the broker measures against max.message.bytes) is the records plus
 	// a 61-byte header that sarama does not count: keep the records that much under the limit.
 	// PrepareTopics lowers this to the destination's real limit.

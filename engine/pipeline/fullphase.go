@@ -318,6 +318,9 @@ func (f *fullPhase) run(ctx context.Context, cancel context.CancelCauseFunc, sav
 			if err := f.flush(ctx); err != nil {
 				return err
 			}
+			if err := f.r.checkStall(f.sink); err != nil {
+				return err
+			}
 			f.report()
 		case err := <-f.sink.Err():
 			cancel(err)
@@ -481,6 +484,7 @@ func (f *fullPhase) flush(ctx context.Context) error {
 	if err := f.r.Checkpoints.Save(ctx, kv); err != nil {
 		return &Permanent{fmt.Errorf("save checkpoint: %w", err)}
 	}
+	f.r.saves.Add(1)
 	return nil
 }
 

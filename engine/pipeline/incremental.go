@@ -247,6 +247,11 @@ func (r *Runner) runIncremental(ctx context.Context, cancel context.CancelCauseF
 			if err := p.flush(ctx, hist); err != nil {
 				return err
 			}
+			if err := r.checkStall(s); err != nil {
+				cancel(err)
+				p.flushQuiet(hist)
+				return err
+			}
 			p.report()
 		case err := <-s.Err():
 			cancel(err)
@@ -375,6 +380,7 @@ func (p *incPhase) flush(ctx context.Context, hist *mysql.SchemaHistory) error {
 	if err := p.r.Checkpoints.Save(ctx, kv); err != nil {
 		return &Permanent{fmt.Errorf("save checkpoint: %w", err)}
 	}
+	p.r.saves.Add(1)
 	return nil
 }
 

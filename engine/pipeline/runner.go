@@ -3,16 +3,17 @@
 package pipeline
 
 import (
-	"encoding/json"
-
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
-	"tributary/engine/event"
 
+	"github.com/IBM/sarama"
+
+	"tributary/engine/event"
 	"tributary/engine/kafka"
 	"tributary/engine/mysql"
 	"tributary/engine/task"
@@ -46,6 +47,37 @@ type Runner struct {
 	seq         atomic.Uint64
 	// fullSummary is the last full-migration progress, shown beside incremental progress.
 	fullSummary atomic.Pointer[Progress]
+	// saves counts checkpoints saved: an attempt that saved one made progress, so the retry
+	// window starts afresh at its next failure.
+	saves atomic.Uint64
+	// stallShown is true while a destination stall is reported as Retrying.
+	stallShown bool
+}
+
+// checkStall reports a destination that acknowledges nothing (a broker outage the producer is
+// riding out) as Retrying, back to Running when acknowledgements resume, and fails the task
+// once the stall outlasts "Retry Time for Failed Connections". Called from a phase's ticker.
+func (r *Runner) checkStall(s *sink) error {
+	d := s.stalled()
+	if d == 0 {
+		if r.stallShown {
+			r.stallShown = false
+			r.Observer.State("Running", "")
+			r.Observer.Log("info", "the destination acknowledges messages again")
+		}
+		return nil
+	}
+	window := time.Duration(r.Task.Advanced.RetryConnectionMinutes) * time.Minute
+	if d >= window {
+		return &Permanent{fmt.Errorf("Kafka acknowledged nothing for %s (the retry time for failed connections): %v", d.Round(time.Second), kafka.Explain(sarama.ErrOutOfBrokers, &r.Task.Destination.Kafka))}
+	}
+	if !r.stallShown {
+		r.stallShown = true
+		reason := fmt.Sprintf("Kafka has acknowledged nothing for %s: %v — waiting for it (retry time for failed connections: %s)", d.Round(time.Second), kafka.Explain(sarama.ErrOutOfBrokers, &r.Task.Destination.Kafka), window)
+		r.Observer.Log("warn", reason)
+		r.Observer.State("Retrying", reason)
+	}
+	return nil
 }
 
 // NewRunner prepares a runner; its throttles start from the task settings.
@@ -76,7 +108,12 @@ func (r *Runner) Run(ctx context.Context) error {
 	backoff := time.Second
 	for {
 		r.Observer.State("Running", "")
+		savesBefore := r.saves.Load()
 		err := r.attempt(ctx)
+		if r.saves.Load() != savesBefore {
+			// The attempt made progress: a new failure gets a whole retry window again.
+			firstFail, backoff = time.Time{}, time.Second
+		}
 		if err == nil {
 			r.Observer.State("Completed", "")
 			return nil
@@ -170,12 +207,23 @@ func (r *Runner) attempt(ctx context.Context) error {
 			return err
 		}
 	}
+	if b := saved[keyFull]; b != nil {
+		// Full migration finished in an earlier run: keep showing its table progress.
+		var p Progress
+		if json.Unmarshal(b, &p) == nil {
+			r.fullSummary.Store(&p)
+		}
+	}
 	if r.Task.MigrationTypes.Full && saved[keyFull] == nil {
 		f := &fullPhase{r: r, sink: sink, tables: tables, refs: refs, server: server, snapshots: r.Task.MigrationTypes.Incremental}
 		if err := f.run(ctx, cancel, saved); err != nil {
 			return err
 		}
-		if err := r.Checkpoints.Save(ctx, map[string][]byte{keyFull: []byte("1")}); err != nil {
+		summary := []byte("1")
+		if p := r.fullSummary.Load(); p != nil {
+			summary, _ = json.Marshal(p)
+		}
+		if err := r.Checkpoints.Save(ctx, map[string][]byte{keyFull: summary}); err != nil {
 			return &Permanent{fmt.Errorf("save checkpoint: %w", err)}
 		}
 		r.Observer.Log("info", "full data migration completed")

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/IBM/sarama"
 
@@ -46,9 +48,28 @@ type sink struct {
 	topicParts map[string]int32
 	maxBytes   int
 
+	prodClient sarama.Client
+
 	errOnce sync.Once
 	errCh   chan error
 	done    chan struct{}
+
+	// inflight counts messages sent and not yet acknowledged; lastAck is when Kafka last
+	// acknowledged one (unix nanoseconds). The stall watchdog reads them.
+	inflight atomic.Int64
+	lastAck  atomic.Int64
+}
+
+// stalled reports how long Kafka has acknowledged nothing while messages wait (0 if not).
+func (s *sink) stalled() time.Duration {
+	if s.inflight.Load() == 0 {
+		return 0
+	}
+	d := time.Since(time.Unix(0, s.lastAck.Load()))
+	if d < 5*time.Second {
+		return 0
+	}
+	return d
 }
 
 // newSink connects the producer, prepares the topics and starts the acknowledgement reader.
@@ -119,12 +140,22 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 			return nil, err
 		}
 	}
-	prod, err := sarama.NewAsyncProducerFromClient(client)
+	// The producer gets its own client that retries through broker outages (the first one,
+	// with short retries, has just shown the cluster is reachable).
+	settings.Persistent = true
+	pc, err := kafka.NewClient(ctx, &t.Destination.Kafka, settings)
 	if err != nil {
+		client.Close()
+		return nil, err
+	}
+	prod, err := sarama.NewAsyncProducerFromClient(pc)
+	if err != nil {
+		pc.Close()
 		client.Close()
 		return nil, kafka.Explain(err, &t.Destination.Kafka)
 	}
 	s.producer = prod
+	s.prodClient = pc
 	s.maxBytes = kafka.MessageLimit(client)
 	go s.readAcks()
 	return s, nil
@@ -164,12 +195,15 @@ func (s *sink) readAcks() {
 				succ = nil
 				continue
 			}
+			s.inflight.Add(-1)
+			s.lastAck.Store(time.Now().UnixNano())
 			m.Metadata.(acker).ack(m.Value.Length())
 		case pe, ok := <-errs:
 			if !ok {
 				errs = nil
 				continue
 			}
+			s.inflight.Add(-1)
 			s.fail(s.explainProduce(pe))
 		}
 	}
@@ -201,6 +235,7 @@ func (s *sink) Close() {
 	if s.producer != nil {
 		s.producer.AsyncClose()
 		<-s.done
+		s.prodClient.Close()
 	}
 	s.client.Close()
 }
@@ -283,10 +318,14 @@ func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic st
 		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
 	}
 	msg.Partition = partition(ev)
+	if w.s.inflight.Add(1) == 1 {
+		w.s.lastAck.Store(time.Now().UnixNano()) // the wait starts now
+	}
 	select {
 	case w.s.producer.Input() <- msg:
 		return len(value), nil
 	case <-ctx.Done():
+		w.s.inflight.Add(-1)
 		return 0, context.Cause(ctx)
 	}
 }
