@@ -187,8 +187,8 @@ func TestE2EIncrementalBrowserFlow(t *testing.T) {
 		seen = map[int]int{}
 		for _, r := range recs {
 			var m struct {
-				Table string                `json:"table"`
-				Type  string                `json:"type"`
+				Table string               `json:"table"`
+				Type  string               `json:"type"`
 				Data  []map[string]*string `json:"data"`
 			}
 			if err := json.Unmarshal(r.Value, &m); err != nil {
