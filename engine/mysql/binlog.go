@@ -228,8 +228,8 @@ func OpenStream(ctx context.Context, cfg StreamConfig) (*Stream, error) {
 		// The GTID state at a file position, so that commit positions carry GTIDs.
 		if conn, err := s.catalogConn(ctx); err == nil {
 			if res, err := conn.Execute("SELECT BINLOG_GTID_POS(" + QuoteString(cfg.Start.File) + ", " + strconv.FormatUint(cfg.Start.Offset, 10) + ")"); err == nil {
-				if g, err := res.GetString(0, 0); err == nil {
-					s.gset, _ = gmysql.ParseMariadbGTIDSet(g)
+				if res.RowNumber() > 0 {
+					s.gset, _ = gmysql.ParseMariadbGTIDSet(cell(res, 0, 0))
 				}
 				res.Close()
 			}
@@ -886,9 +886,9 @@ func CurrentPosition(conn *client.Conn, flavor string) (event.Position, error) {
 		return event.Position{}, errors.New("read the binlog position: binary logging is off on the source: start it with log_bin (and binlog_format=ROW)")
 	}
 	var p event.Position
-	file, _ := res.GetString(0, 0)
+	file := cell(res, 0, 0)
 	p.File = strings.Clone(file)
-	off, _ := res.GetString(0, 1)
+	off := cell(res, 0, 1)
 	if p.Offset, err = strconv.ParseUint(off, 10, 64); err != nil {
 		return event.Position{}, fmt.Errorf("read the binlog position: offset %q: %w", off, err)
 	}
@@ -898,11 +898,11 @@ func CurrentPosition(conn *client.Conn, flavor string) (event.Position, error) {
 		if err != nil {
 			return event.Position{}, fmt.Errorf("read the GTID position: %w", err)
 		}
-		g, _ := r.GetString(0, 0)
+		g := cell(r, 0, 0)
 		p.GTID = strings.Clone(g)
 		r.Close()
 	} else if res.ColumnNumber() >= 5 {
-		g, _ := res.GetString(0, 4)
+		g := cell(res, 0, 4)
 		p.GTID = strings.ReplaceAll(strings.ReplaceAll(g, "\n", ""), " ", "")
 	}
 	return p, nil

@@ -101,7 +101,7 @@ func (h *SchemaHistory) loadCharsets(conn *client.Conn) error {
 	if err != nil {
 		return fmt.Errorf("read the server character set: %w", err)
 	}
-	cs, _ := res.GetString(0, 0)
+	cs := cell(res, 0, 0)
 	res.Close()
 	res, err = conn.Execute("SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA")
 	if err != nil {
@@ -112,8 +112,8 @@ func (h *SchemaHistory) loadCharsets(conn *client.Conn) error {
 	defer h.mu.Unlock()
 	h.defaultCharset = normCharset(cs)
 	for i := 0; i < res.RowNumber(); i++ {
-		db, _ := res.GetString(i, 0)
-		c, _ := res.GetString(i, 1)
+		db := cell(res, i, 0)
+		c := cell(res, i, 1)
 		h.dbCharsets[strings.ToLower(db)] = normCharset(c)
 	}
 	return nil
@@ -139,9 +139,9 @@ func tableCharsets(conn *client.Conn, refs []Ref) (map[string]string, error) {
 	}
 	defer res.Close()
 	for i := 0; i < res.RowNumber(); i++ {
-		db, _ := res.GetString(i, 0)
-		t, _ := res.GetString(i, 1)
-		co, _ := res.GetString(i, 2)
+		db := cell(res, i, 0)
+		t := cell(res, i, 1)
+		co := cell(res, i, 2)
 		if co != "" {
 			out[historyKey(db, t)] = normCharset(collationCharset(co))
 		}
