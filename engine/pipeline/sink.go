@@ -148,6 +148,8 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 		client.Close()
 		return nil, err
 	}
+	// Batches stay under the limit PrepareTopics read from the topics and brokers.
+	pc.Config().Producer.MaxMessageBytes = client.Config().Producer.MaxMessageBytes
 	prod, err := sarama.NewAsyncProducerFromClient(pc)
 	if err != nil {
 		pc.Close()
