@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"os"
-	goruntime "runtime"
 	"os/signal"
+	goruntime "runtime"
 	"strconv"
 	"syscall"
 
