@@ -120,6 +120,14 @@ func newFlags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
+// flagExit is the exit status after a flag parse error: 0 for --help, 2 otherwise.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
 func readTaskFile(path string) (*task.Task, error) {
 	if path == "" {
 		return nil, errors.New("--task FILE is required")
@@ -216,7 +224,7 @@ func cmdRun(storePath string, args []string) int {
 	restart := fs.Bool("restart", false, "forget this task file's checkpoints and start over")
 	skip := fs.Bool("skip-precheck", false, "start without running the precheck")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	t, err := readTaskFile(*file)
 	if err != nil {
@@ -307,7 +315,7 @@ func cmdPrecheck(storePath string, args []string) int {
 	file := fs.String("task", "", "the task file to check")
 	report := fs.String("report", "", "also print the report as markdown or html on standard output")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	t, err := readTaskFile(*file)
 	if err != nil {
@@ -345,7 +353,7 @@ func cmdServe(storePath string, args []string) int {
 	fs := newFlags("serve", "serve [--addr 127.0.0.1:PORT]")
 	addr := fs.String("addr", "127.0.0.1:8765", "the address to listen on (keep it on loopback: the API has no login)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return flagExit(err)
 	}
 	st, err := openStore(storePath)
 	if err != nil {
@@ -379,6 +387,17 @@ func cmdServe(storePath string, args []string) int {
 func cmdTask(storePath string, args []string) int {
 	if len(args) == 0 {
 		return fail("task needs a subcommand: export ID [--include-secrets] | import FILE")
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Print(`Usage:
+  tributary task export ID [--include-secrets]   print a saved task as a task file; passwords are
+                                                 left out (the file refers to saved connections or
+                                                 passwordEnv) unless --include-secrets is given
+  tributary task import FILE                     save a task file as a new task (every invalid
+                                                 field is reported with its JSON path)
+  --store PATH                                   the SQLite store
+`)
+		return 0
 	}
 	st, err := openStore(storePath)
 	if err != nil {
