@@ -418,7 +418,7 @@ func cmdTask(storePath string, args []string) int {
 			}
 		}
 		if err := fs.Parse(rest); err != nil {
-			return 2
+			return flagExit(err)
 		}
 		if fs.NArg() != 1 {
 			return fail("task export needs one task ID")
