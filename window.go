@@ -28,6 +28,11 @@ func runWindow(storePath string) int {
 	}
 	defer st.Close()
 	fan := &app.Fanout{}
+	fan.Add(app.EmitterFunc(func(name string, data any) {
+		if name == "alert" {
+			go notifyDesktop(data)
+		}
+	}))
 	a := app.New(st, fan)
 	a.RecoverInterrupted()
 	err = wails.Run(&options.App{
