@@ -19,7 +19,7 @@ import (
 // runWindow opens the desktop window (Wails). The services are the ones `serve` exposes over
 // HTTP; events go to the window through the Wails runtime.
 func runWindow(storePath string) int {
-	if goruntime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+	if !generatingBindings && goruntime.GOOS == "linux" && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return fail("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset): run `tributary serve` and open it in a browser, or start the window under a display (for example Xvfb)")
 	}
 	st, err := openStore(storePath)
