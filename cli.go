@@ -251,7 +251,8 @@ func cmdRun(storePath string, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if !*skip {
-		items := precheck.Run(ctx, resolved, precheck.Options{ResumePosition: pipeline.SavedPosition(mustCheckpoints(st, rec.ID))}, func(precheck.Item) {})
+		cp := mustCheckpoints(st, rec.ID)
+		items := precheck.Run(ctx, resolved, precheck.Options{ResumePosition: pipeline.SavedPosition(cp), Resuming: len(cp) > 0}, func(precheck.Item) {})
 		failed := printPrecheck(items)
 		if failed > 0 {
 			_ = st.SetTaskState(rec.ID, app.StatePrecheckFailed, "precheck failed")

@@ -62,6 +62,7 @@ func (p *Precheck) Run(id int64) error {
 	opts := precheck.Options{Ignored: r.IgnoredWarnings}
 	if cp, err := p.a.store.Checkpoints(id); err == nil {
 		opts.ResumePosition = pipeline.SavedPosition(cp)
+		opts.Resuming = len(cp) > 0
 	}
 	total := len(precheck.Codes(spec))
 	rep := Report{TaskID: id, Started: time.Now(), Total: total, Items: []precheck.Item{}}

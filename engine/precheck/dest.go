@@ -1106,7 +1106,7 @@ func (r *runner) checkSameObj() Item {
 		}
 		return passed(details...)
 	}
-	if !r.opts.ResumePosition.IsZero() {
+	if r.opts.Resuming || !r.opts.ResumePosition.IsZero() {
 		return passed(append(details, "the task resumes from a checkpoint: the messages already in its topics are its own")...)
 	}
 	fix := fmt.Sprintf("Empty the topics (kafka-delete-records.sh --bootstrap-server %s --offset-json-file <file>, or delete and re-create them), map the tables to new topics, or set Processing Mode of Conflicting Tables to \"Ignore Errors and Proceed\" to append after the existing messages.", r.bootstrap())

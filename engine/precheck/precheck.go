@@ -45,6 +45,9 @@ type Options struct {
 	// ResumePosition is the binlog position a stopped task would resume from
 	// (CHECK_BINLOG_EXIST); zero if none.
 	ResumePosition event.Position
+	// Resuming is true when the task has checkpoints (a stopped, paused or crashed task): the
+	// messages already in its topics are its own (CHECK_SAME_OBJ passes).
+	Resuming bool
 	// EstimatedFullDuration is how long full migration is expected to take (CHECK_BINLOG_RETENTION);
 	// 0 = estimate from the tables' row counts at ~100,000 rows/s.
 	EstimatedFullDuration time.Duration
