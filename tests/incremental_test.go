@@ -634,34 +634,6 @@ func (o *stateObserver) failed() string {
 	return ""
 }
 
-// memCheckpoints is an in-memory checkpoint store.
-type memCheckpoints struct {
-	mu sync.Mutex
-	kv map[string][]byte
-}
-
-func (m *memCheckpoints) Load(ctx context.Context) (map[string][]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[string][]byte{}
-	for k, v := range m.kv {
-		out[k] = append([]byte(nil), v...)
-	}
-	return out, nil
-}
-
-func (m *memCheckpoints) Save(ctx context.Context, kv map[string][]byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.kv == nil {
-		m.kv = map[string][]byte{}
-	}
-	for k, v := range kv {
-		m.kv[k] = append([]byte(nil), v...)
-	}
-	return nil
-}
-
 // kfakeServer is the kfake-server command, a broker that survives restarts (--data-dir).
 type kfakeServer struct {
 	bin, dataDir string
@@ -746,7 +718,7 @@ func TestIncrementalOutages(t *testing.T) {
 	tk := loadTask("outage", topic, db, k.Addrs)
 	tk.Defaults() // RetryConnectionMinutes stays the default (720)
 	obs := &stateObserver{t: t}
-	r := pipeline.NewRunner(tk, &memCheckpoints{}, obs)
+	r := pipeline.NewRunner(tk, &testenv.Checkpoints{}, obs)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	runErr := make(chan error, 1)
@@ -849,7 +821,7 @@ func TestIncrementalHeartbeatLatency(t *testing.T) {
 		obs := &stateObserver{t: t, quiet: true}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- pipeline.NewRunner(tk, &memCheckpoints{}, obs).Run(ctx) }()
+		go func() { done <- pipeline.NewRunner(tk, &testenv.Checkpoints{}, obs).Run(ctx) }()
 		waitFor(t, 30*time.Second, "the task streams the binlog", func() bool { return obs.streamCount() >= 1 })
 		return obs, func() { cancel(); <-done }
 	}
@@ -941,7 +913,7 @@ func TestIncrementalThrottle(t *testing.T) {
 		t.Fatal(err)
 	}
 	obs := &stateObserver{t: t, quiet: true}
-	r := pipeline.NewRunner(tk, &memCheckpoints{}, obs)
+	r := pipeline.NewRunner(tk, &testenv.Checkpoints{}, obs)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()

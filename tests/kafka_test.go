@@ -47,39 +47,6 @@ import (
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-type ktCheckpoints struct {
-	mu sync.Mutex
-	kv map[string][]byte
-}
-
-func (m *ktCheckpoints) Load(ctx context.Context) (map[string][]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[string][]byte{}
-	for k, v := range m.kv {
-		out[k] = append([]byte(nil), v...)
-	}
-	return out, nil
-}
-
-func (m *ktCheckpoints) Save(ctx context.Context, kv map[string][]byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.kv == nil {
-		m.kv = map[string][]byte{}
-	}
-	for k, v := range kv {
-		m.kv[k] = append([]byte(nil), v...)
-	}
-	return nil
-}
-
-func (m *ktCheckpoints) get(k string) []byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.kv[k]
-}
-
 // ktObserver records states and logs; the logs are printed only when the test fails (runner
 // goroutines may still log while a test ends, where t.Logf would panic).
 type ktObserver struct {
@@ -146,7 +113,7 @@ func ktRunFull(t *testing.T, tk *task.Task) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := pipeline.NewRunner(tk, &ktCheckpoints{}, newKtObserver(t)).Run(ctx); err != nil {
+	if err := pipeline.NewRunner(tk, &testenv.Checkpoints{}, newKtObserver(t)).Run(ctx); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 }
@@ -348,7 +315,7 @@ func TestKafkaPartitionPolicies(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 			defer cancel()
 			done := make(chan error, 1)
-			go func() { done <- pipeline.NewRunner(tk, &ktCheckpoints{}, obs).Run(ctx) }()
+			go func() { done <- pipeline.NewRunner(tk, &testenv.Checkpoints{}, obs).Run(ctx) }()
 			for obs.currentPhase() != "incremental" {
 				select {
 				case err := <-done:
@@ -524,7 +491,7 @@ func TestKafkaTopicPreparation(t *testing.T) {
 	k.CreateTopic(t, "prep-small", 2)
 	tk = ktTask(db, k.Addrs, "prep-small", task.Object{Database: "prep", Table: "t", Partitions: 6})
 	obs := newKtObserver(t)
-	err = pipeline.NewRunner(tk, &ktCheckpoints{}, obs).Run(ctx)
+	err = pipeline.NewRunner(tk, &testenv.Checkpoints{}, obs).Run(ctx)
 	var perm *pipeline.Permanent
 	if !errors.As(err, &perm) {
 		t.Fatalf("run with a 2-partition topic mapped to 6: %v, want a Permanent error", err)
@@ -670,7 +637,7 @@ func ktRetryReason(t *testing.T, tk *task.Task) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- pipeline.NewRunner(tk, &ktCheckpoints{}, obs).Run(ctx) }()
+	go func() { done <- pipeline.NewRunner(tk, &testenv.Checkpoints{}, obs).Run(ctx) }()
 	for {
 		if reason, ok := obs.firstState("Retrying"); ok {
 			cancel()
@@ -708,7 +675,7 @@ func TestKafkaRowTooLarge(t *testing.T) {
 	tk.Advanced.FullWorkers = 1
 	tk.Advanced.RetryOtherMinutes = 1
 	tk.Advanced.RetryConnectionMinutes = 10
-	cp := &ktCheckpoints{}
+	cp := &testenv.Checkpoints{}
 	obs := newKtObserver(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -748,7 +715,7 @@ func TestKafkaRowTooLarge(t *testing.T) {
 		After [][]byte `json:"after"`
 		Done  bool     `json:"done"`
 	}
-	if b := cp.get("full/big.t/0"); b != nil {
+	if b := cp.Get("full/big.t/0"); b != nil {
 		if err := json.Unmarshal(b, &seg); err != nil {
 			t.Fatalf("checkpoint %s: %v", b, err)
 		}

@@ -13,36 +13,6 @@ import (
 	"tributary/internal/testenv"
 )
 
-// memCheckpoints is an in-memory Checkpoints for tests.
-type memCheckpoints struct {
-	mu    sync.Mutex
-	kv    map[string][]byte
-	saves int
-}
-
-func (m *memCheckpoints) Load(ctx context.Context) (map[string][]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[string][]byte{}
-	for k, v := range m.kv {
-		out[k] = append([]byte(nil), v...)
-	}
-	return out, nil
-}
-
-func (m *memCheckpoints) Save(ctx context.Context, kv map[string][]byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.kv == nil {
-		m.kv = map[string][]byte{}
-	}
-	for k, v := range kv {
-		m.kv[k] = append([]byte(nil), v...)
-	}
-	m.saves++
-	return nil
-}
-
 type testObserver struct {
 	t      testing.TB
 	mu     sync.Mutex
@@ -107,7 +77,7 @@ func TestFullMigrationTwoTables(t *testing.T) {
 	}
 	tk := baseTask(db, k, "shop-all", task.Object{Database: "shop", Table: "customer"}, task.Object{Database: "shop", Table: "orders", Topic: "shop-orders"})
 	tk.Advanced.ChunkRows = 500
-	cp := &memCheckpoints{}
+	cp := &testenv.Checkpoints{}
 	obs := &testObserver{t: t}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -141,7 +141,7 @@ func TestFullThenIncremental(t *testing.T) {
 	tk.MigrationTypes.Incremental = true
 	tk.Advanced.ChunkRows = 500
 	tk.Advanced.FullThrottle = task.Throttle{Enabled: true, RPS: 20000} // ~1 s of full migration
-	cp := &memCheckpoints{}
+	cp := &testenv.Checkpoints{}
 	obs := &testObserver{t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -253,7 +253,7 @@ func TestIncrementalFilterAndDDL(t *testing.T) {
 	tk := baseTask(db, k, "f", task.Object{Database: "f", Table: "t", Filter: "enabled = 1"})
 	tk.MigrationTypes = task.MigrationTypes{Incremental: true}
 	tk.Destination.DDLTopic = "f_ddl"
-	cp := &memCheckpoints{}
+	cp := &testenv.Checkpoints{}
 	obs := &testObserver{t: t}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -40,7 +40,7 @@ func TestFullThrottleRows(t *testing.T) {
 	tk.Advanced.ChunkRows = 1000
 	tk.Advanced.FullThrottle = task.Throttle{Enabled: true, RPS: 8000}
 	obs := &rateObserver{}
-	r := NewRunner(tk, &memCheckpoints{}, obs)
+	r := NewRunner(tk, &testenv.Checkpoints{}, obs)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
