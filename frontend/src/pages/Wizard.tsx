@@ -629,6 +629,9 @@ export default function Wizard(props: { go: (to: string) => void; taskId?: numbe
   const step3 = (
     <Form layout="horizontal" labelCol={labelCol} wrapperCol={wrapperCol} labelWrap>
       <Card size="small" style={{ marginBottom: 12 }}>
+        <Form.Item label={t('adv.dedicated')} extra={t('adv.dedicatedHint')}>
+          <Select disabled value="local" style={{ width: 260 }} options={[{ value: 'local', label: t('adv.dedicatedLocal') }]} {...tid('adv-dedicated')} />
+        </Form.Item>
         {numField('$.advanced.retryConnectionMinutes', t('adv.retryConn'), 'adv-retry-conn', t('adv.retryConnHint'), t('unit.minutes'))}
         {numField('$.advanced.retryOtherMinutes', t('adv.retryOther'), 'adv-retry-other', t('adv.retryOtherHint'), t('unit.minutes'))}
         {mt.full ? (
@@ -696,6 +699,12 @@ export default function Wizard(props: { go: (to: string) => void; taskId?: numbe
             <Input type="text" placeholder={t('adv.envNone')} {...tid('adv-env-tag')} />
           </AutoComplete>
         </Field>
+        <Form.Item label={t('adv.etl')} extra={t('adv.etlHint')}>
+          <Radio.Group disabled value={false} {...tid('adv-etl')}>
+            <Radio value={false}>{t('common.no')}</Radio>
+            <Radio value={true}>{t('common.yes')}</Radio>
+          </Radio.Group>
+        </Form.Item>
         {yesNo('$.advanced.alerting.enabled', t('adv.alerting'), 'adv-alerting', !!a.alerting.enabled, (v) =>
           set('$.advanced.alerting.enabled', v),
         )}
