@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -58,8 +59,10 @@ type loadWriter struct {
 	total  int
 	errs   int
 
-	stop chan struct{}
-	done chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+	ended    atomic.Bool // the test is over: stop quietly
 }
 
 func createLoadTable(t *testing.T, db *testenv.MariaDB) {
@@ -73,11 +76,18 @@ func newLoadWriter(t *testing.T, db *testenv.MariaDB, keys, rate int, seed int64
 		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-func (w *loadWriter) start() { go w.run() }
+func (w *loadWriter) start() {
+	go w.run()
+	// A test that fails early must not leave the writer reporting into a finished test.
+	w.t.Cleanup(func() {
+		w.ended.Store(true)
+		w.stopOnce.Do(func() { close(w.stop) })
+	})
+}
 
 // finish stops writing and waits for the statement in progress.
 func (w *loadWriter) finish() {
-	close(w.stop)
+	w.stopOnce.Do(func() { close(w.stop) })
 	<-w.done
 }
 
@@ -106,6 +116,9 @@ func (w *loadWriter) connect() *client.Conn {
 		c, err := w.db.Conn()
 		if err == nil {
 			return c
+		}
+		if w.ended.Load() {
+			return nil
 		}
 		if time.Now().After(deadline) {
 			w.t.Errorf("writer: cannot reconnect: %v", err)

@@ -60,13 +60,17 @@ type sink struct {
 	lastAck  atomic.Int64
 }
 
+// stallAfter is how long Kafka may acknowledge nothing while messages wait before the task
+// shows Retrying (a healthy broker acknowledges within milliseconds).
+const stallAfter = 2 * time.Second
+
 // stalled reports how long Kafka has acknowledged nothing while messages wait (0 if not).
 func (s *sink) stalled() time.Duration {
 	if s.inflight.Load() == 0 {
 		return 0
 	}
 	d := time.Since(time.Unix(0, s.lastAck.Load()))
-	if d < 5*time.Second {
+	if d < stallAfter {
 		return 0
 	}
 	return d
