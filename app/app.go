@@ -5,7 +5,6 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -238,4 +237,3 @@ func describeDestination(t *task.Task) string {
 	return name + " / " + t.Destination.Topic
 }
 
-var _ = context.Background
