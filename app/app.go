@@ -236,4 +236,3 @@ func describeDestination(t *task.Task) string {
 	}
 	return name + " / " + t.Destination.Topic
 }
-
