@@ -55,6 +55,8 @@ type App struct {
 	store *store.Store
 	emit  Emitter
 	runs  *runs
+	// latencyAlerted holds, per task id, when its last latency alert went out.
+	latencyAlerted sync.Map
 
 	Connections *Connections
 	Catalog     *Catalog

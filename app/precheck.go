@@ -242,8 +242,6 @@ func (a *App) alert(id int64, kind, message string) {
 	}
 }
 
-var latencyAlerted sync.Map // task id → time of the last latency alert
-
 func (a *App) checkLatency(id int64, p *pipeline.Progress) {
 	r, err := a.store.Task(id, false)
 	if err != nil {
@@ -253,9 +251,9 @@ func (a *App) checkLatency(id int64, p *pipeline.Progress) {
 	if !r.Spec.Advanced.Alerting.Enabled || th <= 0 || p.LatencyMs < 0 || p.LatencyMs < int64(th)*1000 {
 		return
 	}
-	if last, ok := latencyAlerted.Load(id); ok && time.Since(last.(time.Time)) < 5*time.Minute {
+	if last, ok := a.latencyAlerted.Load(id); ok && time.Since(last.(time.Time)) < 5*time.Minute {
 		return
 	}
-	latencyAlerted.Store(id, time.Now())
+	a.latencyAlerted.Store(id, time.Now())
 	a.alert(id, "latency", fmt.Sprintf("incremental latency is %.1f s, above the threshold of %d s", float64(p.LatencyMs)/1000, th))
 }
