@@ -83,35 +83,31 @@ func columnConvs(t *event.Table) []colConv {
 func charsetEncoding(cs string) encoding.Encoding { return charset.Encoding(cs) }
 
 // encodeElements converts UTF-8 ENUM/SET members to the column's character set.
-func encodeElements(elems []string, cs string) []string {
-	enc := charsetEncoding(cs)
-	if enc == nil {
-		return elems
-	}
-	out := make([]string, len(elems))
-	for i, e := range elems {
-		b, err := enc.NewEncoder().String(e)
-		if err != nil {
-			b = e
-		}
-		out[i] = b
-	}
-	return out
-}
+func encodeElements(elems []string, cs string) []string { return convertElements(elems, cs, true) }
 
 // decodeElements converts ENUM/SET members from the column's character set to UTF-8.
-func decodeElements(elems []string, cs string) []string {
-	enc := charsetEncoding(cs)
-	if enc == nil {
+func decodeElements(elems []string, cs string) []string { return convertElements(elems, cs, false) }
+
+// convertElements converts each member to (toCharset) or from the character set, keeping a
+// member that does not convert as it is.
+func convertElements(elems []string, cs string, toCharset bool) []string {
+	e := charsetEncoding(cs)
+	if e == nil {
 		return elems
 	}
 	out := make([]string, len(elems))
-	for i, e := range elems {
-		b, err := enc.NewDecoder().String(e)
-		if err != nil {
-			b = e
+	for i, m := range elems {
+		var s string
+		var err error
+		if toCharset {
+			s, err = e.NewEncoder().String(m)
+		} else {
+			s, err = e.NewDecoder().String(m)
 		}
-		out[i] = b
+		if err != nil {
+			s = m
+		}
+		out[i] = s
 	}
 	return out
 }
