@@ -54,11 +54,17 @@ type sink struct {
 	errCh   chan error
 	done    chan struct{}
 
-	// inflight counts messages sent and not yet acknowledged; lastAck is when Kafka last
-	// acknowledged one (unix nanoseconds). The stall watchdog reads them.
+	// inflight counts messages sent and not yet acknowledged, acks those acknowledged. The
+	// stall watchdog (stalled, called from one phase goroutine) samples them; seenAcks and
+	// seenAt are its memory of when the ack count last moved.
 	inflight atomic.Int64
-	lastAck  atomic.Int64
+	acks     atomic.Uint64
+	seenAcks uint64
+	seenAt   time.Time
 }
+
+// msgPool recycles producer messages once Kafka acknowledged them.
+var msgPool = sync.Pool{New: func() any { return new(sarama.ProducerMessage) }}
 
 // stallAfter is how long Kafka may acknowledge nothing while messages wait before the task
 // shows Retrying (a healthy broker acknowledges within milliseconds).
@@ -66,14 +72,15 @@ const stallAfter = 2 * time.Second
 
 // stalled reports how long Kafka has acknowledged nothing while messages wait (0 if not).
 func (s *sink) stalled() time.Duration {
-	if s.inflight.Load() == 0 {
+	now := time.Now()
+	if n := s.acks.Load(); n != s.seenAcks || s.inflight.Load() == 0 || s.seenAt.IsZero() {
+		s.seenAcks, s.seenAt = n, now
 		return 0
 	}
-	d := time.Since(time.Unix(0, s.lastAck.Load()))
-	if d < stallAfter {
-		return 0
+	if d := now.Sub(s.seenAt); d >= stallAfter {
+		return d
 	}
-	return d
+	return 0
 }
 
 // newSink connects the producer, prepares the topics and starts the acknowledgement reader.
@@ -202,8 +209,10 @@ func (s *sink) readAcks() {
 				continue
 			}
 			s.inflight.Add(-1)
-			s.lastAck.Store(time.Now().UnixNano())
+			s.acks.Add(1)
 			m.Metadata.(acker).ack(m.Value.Length())
+			*m = sarama.ProducerMessage{}
+			msgPool.Put(m)
 		case pe, ok := <-errs:
 			if !ok {
 				errs = nil
@@ -286,9 +295,7 @@ func (w *writer) send(ctx context.Context, ev *event.Event, tok acker) (int, err
 	if err != nil {
 		return 0, &Permanent{err}
 	}
-	return w.write(ctx, ev, tok, r.topic, func(ev *event.Event) int32 {
-		return kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, keyCols)
-	})
+	return w.write(ctx, ev, tok, r.topic, kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, keyCols))
 }
 
 // sendDDL writes a DDL statement to the DDL topic: partition 0, or its table's partition with
@@ -297,12 +304,10 @@ func (w *writer) sendDDL(ctx context.Context, ev *event.Event, tok acker) (int, 
 	topic := w.s.ddlTopic
 	parts := w.s.topicParts[topic]
 	db, table := w.s.names.Name(ev.Database), w.s.names.Name(ev.TableName)
-	return w.write(ctx, ev, tok, topic, func(ev *event.Event) int32 {
-		return kafka.Partition(w.s.task.PartitionPolicy, ev, db, table, parts, nil)
-	})
+	return w.write(ctx, ev, tok, topic, kafka.Partition(w.s.task.PartitionPolicy, ev, db, table, parts, nil))
 }
 
-func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic string, partition func(*event.Event) int32) (int, error) {
+func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic string, partition int32) (int, error) {
 	if cap(w.slab)-len(w.slab) < 4096 {
 		w.slab = make([]byte, 0, slabSize)
 	}
@@ -317,15 +322,19 @@ func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic st
 		return 0, &Permanent{fmt.Errorf("encode %s.%s: %w", ev.Database, ev.TableName, err)}
 	}
 	value := w.slab[start:len(w.slab):len(w.slab)]
-	msg := &sarama.ProducerMessage{Topic: topic, Value: sarama.ByteEncoder(value), Metadata: tok}
+	msg := msgPool.Get().(*sarama.ProducerMessage)
+	msg.Topic, msg.Value, msg.Metadata = topic, sarama.ByteEncoder(value), tok
 	keyStart := len(w.slab)
 	w.slab = kafka.MessageKey(w.slab, ev, nil) // the message key is the primary key, whatever the partition key
 	if len(w.slab) > keyStart {
 		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
 	}
-	msg.Partition = partition(ev)
-	if w.s.inflight.Add(1) == 1 {
-		w.s.lastAck.Store(time.Now().UnixNano()) // the wait starts now
+	msg.Partition = partition
+	w.s.inflight.Add(1)
+	select {
+	case w.s.producer.Input() <- msg:
+		return len(value), nil
+	default:
 	}
 	select {
 	case w.s.producer.Input() <- msg:
