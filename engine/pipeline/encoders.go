@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"tributary/engine/event"
 	"tributary/engine/format"
@@ -12,12 +13,16 @@ import (
 )
 
 // newEncoder builds the encoder of the task's data format.
-func newEncoder(ctx context.Context, t *task.Task, serverVersion string) (format.Encoder, error) {
+func newEncoder(ctx context.Context, t *task.Task, now func() time.Time) (format.Encoder, error) {
 	switch t.Format {
 	case "canal-json":
-		return canaljson.New(canaljson.OptionsFromTask(t))
+		o := canaljson.OptionsFromTask(t)
+		o.Now = now
+		return canaljson.New(o)
 	case "dts-avro":
-		return dtsavro.New(dtsavro.OptionsFromTask(t))
+		o := dtsavro.OptionsFromTask(t)
+		o.Now = now
+		return dtsavro.New(o)
 	}
 	return nil, fmt.Errorf("data format %q is not one of canal-json, dts-avro", t.Format)
 }

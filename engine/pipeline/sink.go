@@ -49,6 +49,7 @@ type sink struct {
 	maxBytes   int
 
 	prodClient sarama.Client
+	clock      *clock
 
 	errOnce sync.Once
 	errCh   chan error
@@ -85,7 +86,14 @@ func (s *sink) stalled() time.Duration {
 
 // newSink connects the producer, prepares the topics and starts the acknowledgement reader.
 func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Table, serverVersion string) (*sink, error) {
-	enc, err := newEncoder(ctx, t, serverVersion)
+	clk := startClock()
+	built := false
+	defer func() {
+		if !built {
+			clk.Stop()
+		}
+	}()
+	enc, err := newEncoder(ctx, t, clk.Now)
 	if err != nil {
 		return nil, &Permanent{err}
 	}
@@ -99,7 +107,7 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 		return nil, &Permanent{err}
 	}
 	want := map[string]int{}
-	s := &sink{task: t, client: client, enc: enc, routes: map[string]*route{}, names: names, errCh: make(chan error, 1), done: make(chan struct{})}
+	s := &sink{clock: clk, task: t, client: client, enc: enc, routes: map[string]*route{}, names: names, errCh: make(chan error, 1), done: make(chan struct{})}
 	for i := range t.Objects {
 		o := &t.Objects[i]
 		tbl := tables[mysql.Ref{Database: o.Database, Table: o.Table}]
@@ -171,6 +179,7 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 	s.prodClient = pc
 	s.maxBytes = kafka.MessageLimit(client)
 	go s.readAcks()
+	built = true
 	return s, nil
 }
 
@@ -253,6 +262,7 @@ func (s *sink) Close() {
 		s.prodClient.Close()
 	}
 	s.client.Close()
+	s.clock.Stop()
 }
 
 // writer is one goroutine's encoder state: messages are encoded into a shared slab so that
@@ -330,6 +340,7 @@ func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic st
 		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
 	}
 	msg.Partition = partition
+	msg.Timestamp = w.s.clock.Now()
 	w.s.inflight.Add(1)
 	select {
 	case w.s.producer.Input() <- msg:
