@@ -386,12 +386,14 @@ func (f *fullPhase) readSegment(ctx context.Context, conn *client.Conn, w *write
 		after := sg.cursor
 		sg.mu.Unlock()
 		throttled := lim.active()
-		readAt := time.Now() // one clock read per chunk: INIT rows carry the time they were read
+		// One Event for the whole chunk, refilled per row: the encoders and the router do not
+		// keep it. INIT rows carry the time their chunk was read.
+		ev := &event.Event{Kind: event.Init, Table: tr.t, Database: tr.t.Database, TableName: tr.t.Name,
+			CommitTime: time.Now(), SourceVersion: f.server.Version}
 		n, last, err := mysql.ReadChunk(ctx, conn, tr.t, tr.key, after, sg.state.UpTo, tr.filter, limit, func(row event.Row) error {
-			ev := event.Event{Kind: event.Init, Table: tr.t, Database: tr.t.Database, TableName: tr.t.Name, After: row,
-				CommitTime: readAt, Seq: f.r.nextSeq(), SourceVersion: f.server.Version}
+			ev.After, ev.Seq = row, f.r.nextSeq()
 			ck.pending.Add(1)
-			size, err := w.send(ctx, &ev, ck)
+			size, err := w.send(ctx, ev, ck)
 			if err != nil {
 				ck.pending.Add(-1)
 				return err

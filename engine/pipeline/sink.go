@@ -207,30 +207,30 @@ func (s *sink) fail(err error) {
 // Err is closed-over by the phases: the first producer failure.
 func (s *sink) Err() <-chan error { return s.errCh }
 
+// readAcks drains the producer's acknowledgements and errors, each in its own goroutine (a
+// plain receive per message is cheaper than a select over both).
 func (s *sink) readAcks() {
 	defer close(s.done)
-	succ, errs := s.producer.Successes(), s.producer.Errors()
-	for succ != nil || errs != nil {
-		select {
-		case m, ok := <-succ:
-			if !ok {
-				succ = nil
-				continue
-			}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for m := range s.producer.Successes() {
 			s.inflight.Add(-1)
 			s.acks.Add(1)
 			m.Metadata.(acker).ack(m.Value.Length())
 			*m = sarama.ProducerMessage{}
 			msgPool.Put(m)
-		case pe, ok := <-errs:
-			if !ok {
-				errs = nil
-				continue
-			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for pe := range s.producer.Errors() {
 			s.inflight.Add(-1)
 			s.fail(s.explainProduce(pe))
 		}
-	}
+	}()
+	wg.Wait()
 }
 
 func (s *sink) explainProduce(pe *sarama.ProducerError) error {
