@@ -376,22 +376,11 @@ func (c *evalCtx) eval(n ast.ExprNode) (val, error) {
 		}
 		return boolVal(is != x.Not), nil
 	case *ast.BetweenExpr:
-		v, err := c.eval(x.Expr)
-		if err != nil {
-			return val{}, err
+		vs, err := c.evalAll(x.Expr, x.Left, x.Right)
+		if err != nil || vs == nil {
+			return val{null: true}, err
 		}
-		lo, err := c.eval(x.Left)
-		if err != nil {
-			return val{}, err
-		}
-		hi, err := c.eval(x.Right)
-		if err != nil {
-			return val{}, err
-		}
-		if v.null || lo.null || hi.null {
-			return val{null: true}, nil
-		}
-		in := compare(v, lo) >= 0 && compare(v, hi) <= 0
+		in := compare(vs[0], vs[1]) >= 0 && compare(vs[0], vs[2]) <= 0
 		return boolVal(in != x.Not), nil
 	case *ast.PatternInExpr:
 		v, err := c.eval(x.Expr)
@@ -420,17 +409,11 @@ func (c *evalCtx) eval(n ast.ExprNode) (val, error) {
 		}
 		return boolVal(x.Not), nil
 	case *ast.PatternLikeOrIlikeExpr:
-		v, err := c.eval(x.Expr)
-		if err != nil {
-			return val{}, err
+		vs, err := c.evalAll(x.Expr, x.Pattern)
+		if err != nil || vs == nil {
+			return val{null: true}, err
 		}
-		p, err := c.eval(x.Pattern)
-		if err != nil {
-			return val{}, err
-		}
-		if v.null || p.null {
-			return val{null: true}, nil
-		}
+		v, p := vs[0], vs[1]
 		fold := v.col == nil || !isBinaryType(v.col.DataType) || !x.IsLike
 		esc := x.Escape
 		if esc == 0 {
@@ -440,6 +423,24 @@ func (c *evalCtx) eval(n ast.ExprNode) (val, error) {
 		return boolVal(m != x.Not), nil
 	}
 	return val{}, fmt.Errorf("cannot evaluate %T", n)
+}
+
+// evalAll evaluates operands in order; it returns nil values (and no error) when any is NULL.
+func (c *evalCtx) evalAll(nodes ...ast.ExprNode) ([]val, error) {
+	out := make([]val, len(nodes))
+	null := false
+	for i, n := range nodes {
+		v, err := c.eval(n)
+		if err != nil {
+			return nil, err
+		}
+		null = null || v.null
+		out[i] = v
+	}
+	if null {
+		return nil, nil
+	}
+	return out, nil
 }
 
 func toNum(v val) *big.Rat {

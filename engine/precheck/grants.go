@@ -169,8 +169,9 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// indexTop finds kw (case-insensitive) outside quotes, backticks and parentheses.
-func indexTop(s, kw string) int {
+// walkTop calls visit with every index of s that lies outside quotes, backticks and
+// parentheses, until visit returns false.
+func walkTop(s string, visit func(i int) bool) {
 	depth := 0
 	var quote byte
 	for i := 0; i < len(s); i++ {
@@ -195,45 +196,36 @@ func indexTop(s, kw string) int {
 		case ')':
 			depth--
 		}
-		if depth == 0 && hasPrefixFold(s[i:], kw) {
-			return i
+		if depth == 0 && !visit(i) {
+			return
 		}
 	}
-	return -1
+}
+
+// indexTop finds kw (case-insensitive) outside quotes, backticks and parentheses.
+func indexTop(s, kw string) int {
+	at := -1
+	walkTop(s, func(i int) bool {
+		if hasPrefixFold(s[i:], kw) {
+			at = i
+			return false
+		}
+		return true
+	})
+	return at
 }
 
 // splitTop splits s at sep outside quotes, backticks and parentheses.
 func splitTop(s string, sep byte) []string {
 	var out []string
-	depth, start := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if quote != 0 {
-			switch {
-			case c == '\\' && quote != '`':
-				i++
-			case c == quote && i+1 < len(s) && s[i+1] == quote:
-				i++
-			case c == quote:
-				quote = 0
-			}
-			continue
+	start := 0
+	walkTop(s, func(i int) bool {
+		if s[i] == sep {
+			out = append(out, s[start:i])
+			start = i + 1
 		}
-		switch c {
-		case '`', '\'', '"':
-			quote = c
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case sep:
-			if depth == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
+		return true
+	})
 	return append(out, s[start:])
 }
 
