@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -38,7 +39,7 @@ func routeKey(db, table string) string { return strings.ToLower(db) + "\x00" + s
 type sink struct {
 	task     *task.Task
 	client   sarama.Client
-	producer sarama.AsyncProducer
+	producer kafka.Producer
 	enc      format.Encoder
 	framer   *registryFramer // schema registry framing, or nil
 	routes   map[string]*route
@@ -53,7 +54,6 @@ type sink struct {
 
 	errOnce sync.Once
 	errCh   chan error
-	done    chan struct{}
 
 	// inflight counts messages sent and not yet acknowledged, acks those acknowledged. The
 	// stall watchdog (stalled, called from one phase goroutine) samples them; seenAcks and
@@ -63,9 +63,6 @@ type sink struct {
 	seenAcks uint64
 	seenAt   time.Time
 }
-
-// msgPool recycles producer messages once Kafka acknowledged them.
-var msgPool = sync.Pool{New: func() any { return new(sarama.ProducerMessage) }}
 
 // stallAfter is how long Kafka may acknowledge nothing while messages wait before the task
 // shows Retrying (a healthy broker acknowledges within milliseconds).
@@ -107,7 +104,7 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 		return nil, &Permanent{err}
 	}
 	want := map[string]int{}
-	s := &sink{clock: clk, task: t, client: client, enc: enc, routes: map[string]*route{}, names: names, errCh: make(chan error, 1), done: make(chan struct{})}
+	s := &sink{clock: clk, task: t, client: client, enc: enc, routes: map[string]*route{}, names: names, errCh: make(chan error, 1)}
 	for i := range t.Objects {
 		o := &t.Objects[i]
 		tbl := tables[mysql.Ref{Database: o.Database, Table: o.Table}]
@@ -169,7 +166,8 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 	}
 	// Batches stay under the limit PrepareTopics read from the topics and brokers.
 	pc.Config().Producer.MaxMessageBytes = client.Config().Producer.MaxMessageBytes
-	prod, err := sarama.NewAsyncProducerFromClient(pc)
+	s.maxBytes = kafka.MessageLimit(client)
+	prod, err := kafka.NewProducer(pc, s.topicParts, kafka.Handler{Acked: s.acked, Failed: s.failed})
 	if err != nil {
 		pc.Close()
 		client.Close()
@@ -177,8 +175,6 @@ func newSink(ctx context.Context, t *task.Task, tables map[mysql.Ref]*event.Tabl
 	}
 	s.producer = prod
 	s.prodClient = pc
-	s.maxBytes = kafka.MessageLimit(client)
-	go s.readAcks()
 	built = true
 	return s, nil
 }
@@ -207,47 +203,36 @@ func (s *sink) fail(err error) {
 // Err is closed-over by the phases: the first producer failure.
 func (s *sink) Err() <-chan error { return s.errCh }
 
-// readAcks drains the producer's acknowledgements and errors, each in its own goroutine (a
-// plain receive per message is cheaper than a select over both).
-func (s *sink) readAcks() {
-	defer close(s.done)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		for m := range s.producer.Successes() {
-			s.inflight.Add(-1)
-			s.acks.Add(1)
-			m.Metadata.(acker).ack(m.Value.Length())
-			*m = sarama.ProducerMessage{}
-			msgPool.Put(m)
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		for pe := range s.producer.Errors() {
-			s.inflight.Add(-1)
-			s.fail(s.explainProduce(pe))
-		}
-	}()
-	wg.Wait()
+// acked is told of each message Kafka acknowledged.
+func (s *sink) acked(meta any, valueLen int) {
+	s.inflight.Add(-1)
+	s.acks.Add(1)
+	meta.(acker).ack(valueLen)
 }
 
-func (s *sink) explainProduce(pe *sarama.ProducerError) error {
+// failed is told of a batch of messages Kafka did not take: the task stops.
+func (s *sink) failed(se *kafka.SendError) {
+	s.inflight.Add(-int64(se.Records))
+	s.fail(s.explainProduce(se))
+}
+
+func (s *sink) explainProduce(se *kafka.SendError) error {
 	what := "a message"
-	if tok, ok := pe.Msg.Metadata.(interface{ describe() string }); ok {
+	if tok, ok := se.Meta.(interface{ describe() string }); ok {
 		what = tok.describe()
 	}
 	key := ""
-	if pe.Msg.Key != nil {
-		b, _ := pe.Msg.Key.Encode()
-		key = fmt.Sprintf(" with key %q", string(b))
+	if se.Key != nil {
+		key = fmt.Sprintf(" with key %q", string(se.Key))
 	}
-	if kafka.TooLarge(pe.Err) {
-		return &Permanent{fmt.Errorf("%s%s encodes to %d bytes, more than the destination accepts (limit %d bytes, the topic's max.message.bytes / broker's message.max.bytes): the task stops here rather than skip it; raise the limit or exclude the column", what, key, pe.Msg.Value.Length(), s.maxBytes)}
+	if se.Records > 1 {
+		what = fmt.Sprintf("a batch of %d messages starting with %s", se.Records, what)
 	}
-	err := fmt.Errorf("write %s%s to topic %q: %w", what, key, pe.Msg.Topic, pe.Err)
-	if strings.Contains(pe.Err.Error(), "authoriz") {
+	if kafka.TooLarge(se.Err) {
+		return &Permanent{fmt.Errorf("%s%s encodes to %d bytes, more than the destination accepts (limit %d bytes, the topic's max.message.bytes / broker's message.max.bytes): the task stops here rather than skip it; raise the limit or exclude the column", what, key, se.ValueLen, s.maxBytes)}
+	}
+	err := fmt.Errorf("write %s%s to topic %q: %w", what, key, se.Topic, se.Err)
+	if strings.Contains(se.Err.Error(), "authoriz") {
 		return &Permanent{err}
 	}
 	return err
@@ -257,8 +242,7 @@ func (s *sink) explainProduce(pe *sarama.ProducerError) error {
 // they are sent again on the next run).
 func (s *sink) Close() {
 	if s.producer != nil {
-		s.producer.AsyncClose()
-		<-s.done
+		s.producer.Close()
 		s.prodClient.Close()
 	}
 	s.client.Close()
@@ -332,26 +316,21 @@ func (w *writer) write(ctx context.Context, ev *event.Event, tok acker, topic st
 		return 0, &Permanent{fmt.Errorf("encode %s.%s: %w", ev.Database, ev.TableName, err)}
 	}
 	value := w.slab[start:len(w.slab):len(w.slab)]
-	msg := msgPool.Get().(*sarama.ProducerMessage)
-	msg.Topic, msg.Value, msg.Metadata = topic, sarama.ByteEncoder(value), tok
 	keyStart := len(w.slab)
 	w.slab = kafka.MessageKey(w.slab, ev, nil) // the message key is the primary key, whatever the partition key
+	var key []byte
 	if len(w.slab) > keyStart {
-		msg.Key = sarama.ByteEncoder(w.slab[keyStart:len(w.slab):len(w.slab)])
+		key = w.slab[keyStart:len(w.slab):len(w.slab)]
 	}
-	msg.Partition = partition
-	msg.Timestamp = w.s.clock.Now()
 	w.s.inflight.Add(1)
-	select {
-	case w.s.producer.Input() <- msg:
-		return len(value), nil
-	default:
-	}
-	select {
-	case w.s.producer.Input() <- msg:
-		return len(value), nil
-	case <-ctx.Done():
+	err = w.s.producer.Send(ctx, kafka.Record{Topic: topic, Partition: partition, Key: key, Value: value, Timestamp: w.s.clock.Now(), Meta: tok})
+	if err != nil {
 		w.s.inflight.Add(-1)
-		return 0, context.Cause(ctx)
+		var se *kafka.SendError
+		if errors.As(err, &se) {
+			return 0, w.s.explainProduce(se)
+		}
+		return 0, err
 	}
+	return len(value), nil
 }

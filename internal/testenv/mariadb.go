@@ -170,6 +170,14 @@ func StartMariaDBDir(dir string, opts ...MariaDBOption) (*MariaDB, error) {
 	return m, nil
 }
 
+// Pid is the server process's id (0 when it is not running).
+func (m *MariaDB) Pid() int {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return 0
+	}
+	return m.cmd.Process.Pid
+}
+
 // Addr is "127.0.0.1:port".
 func (m *MariaDB) Addr() string { return net.JoinHostPort(m.Host, strconv.Itoa(m.Port)) }
 

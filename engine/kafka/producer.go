@@ -1,0 +1,477 @@
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// Producer writes records to Kafka. Each record names its partition; the handler hears of
+// every record Kafka acknowledged, in the order of its partition, or of the error that stops
+// the task.
+type Producer interface {
+	// Send queues one record. It blocks while too much is waiting for Kafka, and returns a
+	// *SendError for a record that can never be written (larger than the destination's
+	// limit) or ctx's error.
+	Send(ctx context.Context, r Record) error
+	// Close sends what is queued (giving up on a destination that does not answer within a
+	// few seconds) and stops; the handler hears nothing after it returns.
+	Close()
+}
+
+// Record is one Kafka message to send.
+type Record struct {
+	Topic     string
+	Partition int32
+	Key       []byte // nil: no key
+	Value     []byte
+	Timestamp time.Time
+	Meta      any // handed back to the handler
+}
+
+// Handler receives the outcome of sends. Acked is called once per record, in partition order,
+// from the producer's goroutines; Failed once per record batch that could not be written.
+type Handler struct {
+	Acked  func(meta any, valueLen int)
+	Failed func(*SendError)
+}
+
+// SendError is a write that failed for good. Meta, Key and ValueLen describe the first record
+// of the batch; Records is how many records the batch held.
+type SendError struct {
+	Topic     string
+	Partition int32
+	Key       []byte
+	ValueLen  int
+	Meta      any
+	Records   int
+	Err       error
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("write to topic %q partition %d: %v", e.Topic, e.Partition, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// recordOverhead is the most a record's framing adds to its key and value (sarama's
+// maximumRecordOverhead): batches are sized with it, so they never exceed the limit.
+const recordOverhead = 5*10 + 10 + 1
+
+// bufferLimit bounds the record bytes queued and not yet acknowledged: past it, Send waits.
+const bufferLimit = 24 << 20
+
+// closeGrace is how long Close lets queued batches reach a destination that is not answering.
+var closeGrace = 5 * time.Second
+
+// NewProducer builds the producer for a client (made with NewClient and Persistent settings)
+// and the partition counts of the topics it will write. Kafka 0.11 and later gets the batch
+// producer; older versions, which need message sets, go through sarama's AsyncProducer.
+func NewProducer(client sarama.Client, topics map[string]int32, h Handler) (Producer, error) {
+	if !client.Config().Version.IsAtLeast(sarama.V0_11_0_0) || forceLegacy.Load() {
+		return newLegacyProducer(client, h)
+	}
+	return newBatchProducer(client, topics, h), nil
+}
+
+// forceLegacy makes NewProducer use the AsyncProducer path whatever the version, so that tests
+// (whose broker speaks only Produce v3+) exercise it too.
+var forceLegacy atomic.Bool
+
+// ForceLegacyProducer is for tests: true makes NewProducer use sarama's AsyncProducer.
+func ForceLegacyProducer(on bool) { forceLegacy.Store(on) }
+
+// batchProducer writes record batches to partition leaders with sarama's Broker.Produce. A
+// sender's goroutine appends a record straight to its partition's open batch (no channel hop
+// per message); the batch is sealed when full or after the linger time, and each partition's
+// own goroutine sends its sealed batches one at a time, retrying one until it is written
+// before sending the next, so a partition's records land in order whatever fails.
+type batchProducer struct {
+	client     sarama.Client
+	conf       *sarama.Config
+	h          Handler
+	version    int16
+	maxRecords int // record bytes a batch may hold (the destination's limit minus the header)
+	flushBytes int
+	linger     time.Duration
+	topics     map[string][]*partition
+	budget     budget
+	closing    atomic.Bool
+	quiet      atomic.Bool // Close returned: no more handler calls
+	giveUp     chan struct{}
+	wg         sync.WaitGroup
+	batches    sync.Pool
+}
+
+type partition struct {
+	p     *batchProducer
+	topic string
+	id    int32
+	mu    sync.Mutex
+	open  *batch
+	ready []*batch
+	wake  chan struct{}
+	done  bool // Close sealed the last batch
+}
+
+type batch struct {
+	rb     sarama.RecordBatch
+	slabs  [][]sarama.Record
+	metas  []any
+	vlens  []int32
+	bytes  int
+	maxTS  time.Duration
+	timer  *time.Timer
+	gen    uint64 // counts the batch's uses (it is recycled)
+}
+
+const slabRecords = 512
+
+func newBatchProducer(client sarama.Client, topics map[string]int32, h Handler) *batchProducer {
+	conf := client.Config()
+	p := &batchProducer{client: client, conf: conf, h: h, version: produceVersion(conf.Version),
+		maxRecords: conf.Producer.MaxMessageBytes, flushBytes: min(conf.Producer.Flush.Bytes, conf.Producer.MaxMessageBytes),
+		linger: conf.Producer.Flush.Frequency, topics: map[string][]*partition{}, giveUp: make(chan struct{})}
+	if p.flushBytes <= 0 {
+		p.flushBytes = conf.Producer.MaxMessageBytes
+	}
+	if p.linger <= 0 {
+		p.linger = 2 * time.Millisecond
+	}
+	p.budget.limit = bufferLimit
+	p.budget.wait = make(chan struct{})
+	p.batches.New = func() any { return new(batch) }
+	for topic, n := range topics {
+		parts := make([]*partition, n)
+		for i := range parts {
+			parts[i] = &partition{p: p, topic: topic, id: int32(i), wake: make(chan struct{}, 1)}
+			p.wg.Add(1)
+			go parts[i].run()
+		}
+		p.topics[topic] = parts
+	}
+	return p
+}
+
+// produceVersion is the Produce request version sarama's own producer uses for a Kafka version.
+func produceVersion(v sarama.KafkaVersion) int16 {
+	switch {
+	case v.IsAtLeast(sarama.V3_7_0_0):
+		return 10
+	case v.IsAtLeast(sarama.V2_8_0_0):
+		return 9
+	case v.IsAtLeast(sarama.V2_4_0_0):
+		return 8
+	case v.IsAtLeast(sarama.V2_1_0_0):
+		return 7
+	case v.IsAtLeast(sarama.V2_0_0_0):
+		return 6
+	case v.IsAtLeast(sarama.V1_0_0_0):
+		return 5
+	}
+	return 3
+}
+
+func (p *batchProducer) Send(ctx context.Context, r Record) error {
+	size := len(r.Key) + len(r.Value) + recordOverhead
+	if size > p.maxRecords {
+		return &SendError{Topic: r.Topic, Partition: r.Partition, Key: r.Key, ValueLen: len(r.Value), Meta: r.Meta, Records: 1,
+			Err: fmt.Errorf("%w (the record takes %d bytes, at most %d fit in a batch)", sarama.ErrMessageSizeTooLarge, size, p.maxRecords)}
+	}
+	parts := p.topics[r.Topic]
+	if r.Partition < 0 || int(r.Partition) >= len(parts) {
+		return fmt.Errorf("internal error: topic %q has no partition %d (the producer knows %d)", r.Topic, r.Partition, len(parts))
+	}
+	if p.closing.Load() {
+		return errors.New("the producer is closed")
+	}
+	if err := p.budget.acquire(ctx, size); err != nil {
+		return err
+	}
+	part := parts[r.Partition]
+	ts := r.Timestamp.Truncate(time.Millisecond)
+	part.mu.Lock()
+	if part.done {
+		part.mu.Unlock()
+		p.budget.release(size)
+		return errors.New("the producer is closed")
+	}
+	b := part.open
+	if b != nil && b.bytes+size > p.flushBytes {
+		part.sealLocked()
+		b = nil
+	}
+	if b == nil {
+		b = p.newBatch(ts)
+		part.open = b
+		gen := b.gen
+		b.timer = time.AfterFunc(p.linger, func() { part.lingered(b, gen) })
+	}
+	b.add(r, ts, size)
+	part.mu.Unlock()
+	return nil
+}
+
+func (p *batchProducer) newBatch(first time.Time) *batch {
+	b := p.batches.Get().(*batch)
+	b.rb = sarama.RecordBatch{FirstTimestamp: first, Version: 2, Codec: p.conf.Producer.Compression,
+		CompressionLevel: p.conf.Producer.CompressionLevel, ProducerID: -1, ProducerEpoch: -1, Records: b.rb.Records[:0]}
+	b.metas, b.vlens = b.metas[:0], b.vlens[:0]
+	b.bytes, b.maxTS = 0, 0
+	b.gen++
+	return b
+}
+
+func (b *batch) add(r Record, ts time.Time, size int) {
+	n := len(b.rb.Records)
+	if n/slabRecords == len(b.slabs) {
+		b.slabs = append(b.slabs, make([]sarama.Record, slabRecords))
+	}
+	rec := &b.slabs[n/slabRecords][n%slabRecords]
+	delta := ts.Sub(b.rb.FirstTimestamp)
+	*rec = sarama.Record{Key: r.Key, Value: r.Value, TimestampDelta: delta, OffsetDelta: int64(n)}
+	b.maxTS = max(b.maxTS, delta)
+	b.rb.Records = append(b.rb.Records, rec)
+	b.metas = append(b.metas, r.Meta)
+	b.vlens = append(b.vlens, int32(len(r.Value)))
+	b.bytes += size
+}
+
+// lingered seals a batch that has waited the linger time, if it is still open (and still the
+// same use of the recycled batch).
+func (part *partition) lingered(b *batch, gen uint64) {
+	part.mu.Lock()
+	if part.open == b && b.gen == gen {
+		part.sealLocked()
+	}
+	part.mu.Unlock()
+}
+
+// sealLocked closes the open batch and hands it to the partition's sender.
+func (part *partition) sealLocked() {
+	b := part.open
+	part.open = nil
+	if b == nil {
+		return
+	}
+	b.timer.Stop()
+	part.ready = append(part.ready, b)
+	select {
+	case part.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run sends the partition's sealed batches in order.
+func (part *partition) run() {
+	defer part.p.wg.Done()
+	for {
+		part.mu.Lock()
+		for len(part.ready) == 0 {
+			if part.done {
+				part.mu.Unlock()
+				return
+			}
+			part.mu.Unlock()
+			<-part.wake
+			part.mu.Lock()
+		}
+		b := part.ready[0]
+		part.ready[0] = nil
+		part.ready = part.ready[1:]
+		part.mu.Unlock()
+		part.deliver(b)
+	}
+}
+
+// deliver writes one batch, retrying until it is written, the error is one that retrying
+// cannot fix, the retries are used up, or Close gave up.
+func (part *partition) deliver(b *batch) {
+	p := part.p
+	rb := &b.rb
+	rb.LastOffsetDelta = int32(len(rb.Records) - 1)
+	rb.MaxTimestamp = rb.FirstTimestamp.Add(b.maxTS)
+	req := &sarama.ProduceRequest{RequiredAcks: p.conf.Producer.RequiredAcks,
+		Timeout: int32(p.conf.Producer.Timeout / time.Millisecond), Version: p.version}
+	req.AddBatch(part.topic, part.id, rb)
+	var err error
+	for attempt := 0; ; attempt++ {
+		if err = part.produce(req); err == nil || !retriable(err) || attempt >= p.conf.Producer.Retry.Max {
+			break
+		}
+		t := time.NewTimer(p.retryBackoff(attempt))
+		select {
+		case <-t.C:
+			continue
+		case <-p.giveUp:
+			t.Stop()
+			err = fmt.Errorf("gave up at close: %w", err)
+		}
+		break
+	}
+	if err == nil {
+		if !p.quiet.Load() {
+			for i, m := range b.metas {
+				p.h.Acked(m, int(b.vlens[i]))
+			}
+		}
+	} else if !p.quiet.Load() && !p.closing.Load() {
+		first := rb.Records[0]
+		p.h.Failed(&SendError{Topic: part.topic, Partition: part.id, Key: first.Key, ValueLen: int(b.vlens[0]), Meta: b.metas[0], Records: len(rb.Records), Err: err})
+	}
+	p.budget.release(b.bytes)
+	p.recycle(b)
+}
+
+func (p *batchProducer) recycle(b *batch) {
+	for _, s := range b.slabs {
+		clear(s)
+	}
+	clear(b.metas)
+	b.rb = sarama.RecordBatch{Records: b.rb.Records[:0]}
+	clear(b.rb.Records[:cap(b.rb.Records)])
+	b.timer = nil
+	p.batches.Put(b)
+}
+
+func (p *batchProducer) retryBackoff(attempt int) time.Duration {
+	if f := p.conf.Producer.Retry.BackoffFunc; f != nil {
+		return f(attempt, p.conf.Producer.Retry.Max)
+	}
+	return p.conf.Producer.Retry.Backoff
+}
+
+// produce sends one request to the partition's leader and reads the partition's result.
+func (part *partition) produce(req *sarama.ProduceRequest) error {
+	c := part.p.client
+	broker, err := c.Leader(part.topic, part.id)
+	if err != nil {
+		_ = c.RefreshMetadata(part.topic)
+		return err
+	}
+	resp, err := broker.Produce(req)
+	if err != nil {
+		// A broken connection: drop it so that the next attempt reconnects, and look the
+		// leader up again.
+		_ = broker.Close()
+		_ = c.RefreshMetadata(part.topic)
+		return err
+	}
+	if resp == nil {
+		return nil // acks=none: written once sent
+	}
+	block := resp.GetBlock(part.topic, part.id)
+	if block == nil {
+		return sarama.ErrIncompleteResponse
+	}
+	switch block.Err {
+	case sarama.ErrNoError:
+		return nil
+	case sarama.ErrUnknownTopicOrPartition, sarama.ErrLeaderNotAvailable, sarama.ErrNotLeaderForPartition:
+		_ = c.RefreshMetadata(part.topic)
+	}
+	if block.ErrorMessage != nil && *block.ErrorMessage != "" {
+		return fmt.Errorf("%w: %s", block.Err, *block.ErrorMessage)
+	}
+	return block.Err
+}
+
+// retriable reports whether a failed write may succeed if sent again: a broken connection or
+// one of the broker errors sarama's producer retries.
+func retriable(err error) bool {
+	var ke sarama.KError
+	if !errors.As(err, &ke) {
+		var ce sarama.ConfigurationError
+		var pe sarama.PacketEncodingError
+		return !errors.As(err, &ce) && !errors.As(err, &pe)
+	}
+	switch ke {
+	case sarama.ErrInvalidMessage, sarama.ErrUnknownTopicOrPartition, sarama.ErrLeaderNotAvailable, sarama.ErrNotLeaderForPartition,
+		sarama.ErrRequestTimedOut, sarama.ErrNotEnoughReplicas, sarama.ErrNotEnoughReplicasAfterAppend, sarama.ErrKafkaStorageError,
+		sarama.ErrNetworkException, sarama.ErrBrokerNotAvailable, sarama.ErrNotController:
+		return true
+	}
+	return false
+}
+
+func (p *batchProducer) Close() {
+	if !p.closing.CompareAndSwap(false, true) {
+		return
+	}
+	for _, parts := range p.topics {
+		for _, part := range parts {
+			part.mu.Lock()
+			part.sealLocked()
+			part.done = true
+			part.mu.Unlock()
+			select {
+			case part.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+	finished := make(chan struct{})
+	go func() { p.wg.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(closeGrace):
+		close(p.giveUp)
+	}
+	p.quiet.Store(true)
+}
+
+// budget bounds the bytes queued and not yet acknowledged. Taking fits one atomic add in the
+// common case; a sender over the limit waits for a release.
+type budget struct {
+	used    atomic.Int64
+	limit   int64
+	waiters atomic.Int32
+	mu      sync.Mutex
+	wait    chan struct{} // closed (and replaced) by a release while someone waits
+}
+
+func (b *budget) acquire(ctx context.Context, n int) error {
+	if b.tryTake(n) {
+		return nil
+	}
+	b.waiters.Add(1)
+	defer b.waiters.Add(-1)
+	for {
+		b.mu.Lock()
+		ch := b.wait
+		b.mu.Unlock()
+		if b.tryTake(n) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// tryTake takes n bytes if they fit (or if nothing is taken: one record larger than the limit
+// still goes, alone).
+func (b *budget) tryTake(n int) bool {
+	if v := b.used.Add(int64(n)); v <= b.limit || v == int64(n) {
+		return true
+	}
+	b.used.Add(-int64(n))
+	return false
+}
+
+func (b *budget) release(n int) {
+	b.used.Add(-int64(n))
+	if b.waiters.Load() > 0 {
+		b.mu.Lock()
+		close(b.wait)
+		b.wait = make(chan struct{})
+		b.mu.Unlock()
+	}
+}
