@@ -120,14 +120,14 @@ type partition struct {
 }
 
 type batch struct {
-	rb     sarama.RecordBatch
-	slabs  [][]sarama.Record
-	metas  []any
-	vlens  []int32
-	bytes  int
-	maxTS  time.Duration
-	timer  *time.Timer
-	gen    uint64 // counts the batch's uses (it is recycled)
+	rb    sarama.RecordBatch
+	slabs [][]sarama.Record
+	metas []any
+	vlens []int32
+	bytes int
+	maxTS time.Duration
+	timer *time.Timer
+	gen   uint64 // counts the batch's uses (it is recycled)
 }
 
 const slabRecords = 512
