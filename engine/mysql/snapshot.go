@@ -239,7 +239,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *event.Table, key []int
 			return err
 		}
 		return nil
-	}, nil)
+	}, integersAsText)
 	if err != nil {
 		return n, nil, fmt.Errorf("read %s: %w", t.QualifiedName(), err)
 	}
@@ -248,6 +248,22 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *event.Table, key []int
 	}
 	// The last row's buffer is still the reader's: copy the key out.
 	return n, KeyOf(last, key), nil
+}
+
+// integersAsText has go-mysql hand integer columns over as the server's text instead of parsing
+// them: without ZEROFILL that text is already the canonical decimal, and parsing it only to
+// print it again cost about a tenth of a snapshot row's CPU. YEAR (padded) and ZEROFILL columns
+// are still parsed and printed canonically.
+func integersAsText(res *gmysql.Result) error {
+	for _, f := range res.Fields {
+		switch f.Type {
+		case gmysql.MYSQL_TYPE_TINY, gmysql.MYSQL_TYPE_SHORT, gmysql.MYSQL_TYPE_INT24, gmysql.MYSQL_TYPE_LONG, gmysql.MYSQL_TYPE_LONGLONG:
+			if f.Flag&gmysql.ZEROFILL_FLAG == 0 {
+				f.Type = gmysql.MYSQL_TYPE_VAR_STRING
+			}
+		}
+	}
+	return nil
 }
 
 // MinMax reads the smallest and largest value of a one-column integer key.

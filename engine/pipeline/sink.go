@@ -254,7 +254,10 @@ func (s *sink) Close() {
 type writer struct {
 	s    *sink
 	slab []byte
-	key  []byte
+	// The route and key columns of the table written last: rows come in runs of one table.
+	lastTable *event.Table
+	lastRoute *route
+	lastKeys  []int
 }
 
 const slabSize = 256 << 10
@@ -281,15 +284,19 @@ func (w *writer) send(ctx context.Context, ev *event.Event, tok acker) (int, err
 	if ev.Kind == event.DDL {
 		return w.sendDDL(ctx, ev, tok)
 	}
-	r := w.s.route(ev.Table.Database, ev.Table.Name)
-	if r == nil {
-		return 0, &Permanent{fmt.Errorf("internal error: no route for %s", ev.Table.QualifiedName())}
+	if ev.Table != w.lastTable {
+		r := w.s.route(ev.Table.Database, ev.Table.Name)
+		if r == nil {
+			return 0, &Permanent{fmt.Errorf("internal error: no route for %s", ev.Table.QualifiedName())}
+		}
+		keyCols, err := r.keyColsFor(ev.Table)
+		if err != nil {
+			return 0, &Permanent{err}
+		}
+		w.lastTable, w.lastRoute, w.lastKeys = ev.Table, r, keyCols
 	}
-	keyCols, err := r.keyColsFor(ev.Table)
-	if err != nil {
-		return 0, &Permanent{err}
-	}
-	return w.write(ctx, ev, tok, r.topic, kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, keyCols))
+	r := w.lastRoute
+	return w.write(ctx, ev, tok, r.topic, kafka.Partition(w.s.task.PartitionPolicy, ev, r.db, r.table, r.partitions, w.lastKeys))
 }
 
 // sendDDL writes a DDL statement to the DDL topic: partition 0, or its table's partition with
