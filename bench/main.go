@@ -105,13 +105,23 @@ func run(o options) error {
 	var table []row
 	var rawRead float64
 	if !skipRaw {
-		cpu := startCPU(db)
-		rps, mbs, err := rawSelect(db, n)
-		if err != nil {
-			return err
+		// The best of two reads (the first one also warms the server's caches), so the ratio
+		// below is measured against the faster raw figure.
+		var rps, mbs float64
+		var cpu *cpuMeter
+		for i := 0; i < 2; i++ {
+			c := startCPU(db)
+			r, m, err := rawSelect(db, n)
+			if err != nil {
+				return err
+			}
+			if r > rps {
+				rps, mbs, cpu = r, m, c
+				cpu.snap(nil, n)
+			}
 		}
 		rawRead = rps
-		table = append(table, row{"raw: go-mysql streaming SELECT * (same table)", f0(rps), f1(mbs), "", "", "read limit; " + cpu.stop(nil, n)})
+		table = append(table, row{"raw: go-mysql streaming SELECT * (same table)", f0(rps), f1(mbs), "", "", "read limit (best of 2); " + cpu.note})
 		// The raw producer writes to a broker of its own, closed afterwards, so that the one
 		// tributary writes to does not carry its data (and its garbage collection).
 		rk, err := testenv.StartKafkaNoTest()
@@ -155,12 +165,12 @@ func run(o options) error {
 		return fmt.Errorf("tributary run: %w", err)
 	}
 	el := time.Since(start)
-	cpuNote := cpu.stop(cmd.ProcessState, n)
+	cpuNote := cpu.snap(cmd.ProcessState, n)
 	got, bytes := landed(k, "bench", n)
 	rps := float64(n) / el.Seconds()
 	note := fmt.Sprintf("%d messages landed", got)
 	if rawRead > 0 {
-		note += fmt.Sprintf("; %.2f× the raw read rate (target ≥ 200,000/s and ≥ 0.3×: %s)", rps/rawRead, passFail(rps >= 200000 && rps >= 0.3*rawRead))
+		note += fmt.Sprintf("; %.2f× the raw read rate (targets ≥ 200,000/s, ≥ 0.3×, < 300 MB: %s)", rps/rawRead, passFail(rps >= 200000 && rps >= 0.3*rawRead && peak < 300))
 	}
 	note += "; " + cpuNote
 	table = append(table, row{"tributary: full migration end to end", f0(rps), f1(float64(bytes) / 1e6 / el.Seconds()), "", fmt.Sprintf("%.0f MB", peak), note})
@@ -172,7 +182,7 @@ func run(o options) error {
 	table = append(table, incRows...)
 
 	if o.flatRows > 0 {
-		r, err := flatMemory(o.flatRows, bin, work, db, k)
+		r, err := flatMemory(o.flatRows, peak, n, bin, work, db, k)
 		if err != nil {
 			return err
 		}
@@ -185,7 +195,8 @@ func run(o options) error {
 	for _, r := range table {
 		fmt.Printf("| %-52s | %14s | %8s | %22s | %10s | %s\n", r.what, r.rows, r.mbs, r.latency, r.mem, r.note)
 	}
-	fmt.Println("\nTargets (make bench): binlog catch-up ≥ 200,000 changes/s end to end and ≥ 0.3× go-mysql's own decode rate; commit → Kafka latency p50 ≤ 50 ms and p99 ≤ 500 ms at 5,000 changes/s.")
+	fmt.Println("\nTargets (make bench): full migration ≥ 200,000 rows/s end to end, ≥ 0.3× the raw read rate, peak RSS under 300 MB, and the 10M-row run within 1.2× the 1M run's memory (-flat-rows 10000000);")
+	fmt.Println("binlog catch-up ≥ 200,000 changes/s end to end and ≥ 0.3× go-mysql's own decode rate; commit → Kafka latency p50 ≤ 50 ms and p99 ≤ 500 ms at 5,000 changes/s.")
 	return nil
 }
 
@@ -201,6 +212,7 @@ func passFail(ok bool) string {
 type cpuMeter struct {
 	dbPid     int
 	db0, own0 time.Duration
+	note      string // the last snap
 }
 
 func startCPU(db *testenv.MariaDB) *cpuMeter {
@@ -209,8 +221,14 @@ func startCPU(db *testenv.MariaDB) *cpuMeter {
 	return m
 }
 
-// stop renders the CPU each part spent per row, in microseconds (child nil: no tributary).
-func (m *cpuMeter) stop(child *os.ProcessState, rows int) string {
+// snap renders the CPU each part spent per row since the start, in microseconds (child nil:
+// no tributary), and keeps it in note.
+func (m *cpuMeter) snap(child *os.ProcessState, rows int) string {
+	m.note = m.render(child, rows)
+	return m.note
+}
+
+func (m *cpuMeter) render(child *os.ProcessState, rows int) string {
 	per := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/float64(rows)) }
 	dbc, own := procCPU(m.dbPid)-m.db0, ownCPU()-m.own0
 	if child == nil {
@@ -612,14 +630,22 @@ func incremental(o options, bin, work string, db *testenv.MariaDB, k *testenv.Ka
 	var out []row
 	var rawRate float64
 	if !o.skipRaw {
-		fmt.Fprintf(os.Stderr, "decoding the same binlog with go-mysql alone...\n")
-		n, binlogBytes, el, err := rawDecode(db, startFile, startPos, endFile, endPos)
-		if err != nil {
-			return nil, err
+		fmt.Fprintf(os.Stderr, "decoding the same binlog with go-mysql alone (best of 2)...\n")
+		var n int
+		var binlogBytes uint64
+		var el time.Duration
+		for i := 0; i < 2; i++ {
+			dn, db2, del, err := rawDecode(db, startFile, startPos, endFile, endPos)
+			if err != nil {
+				return nil, err
+			}
+			if i == 0 || del < el {
+				n, binlogBytes, el = dn, db2, del
+			}
 		}
 		rawRate = float64(n) / el.Seconds()
 		out = append(out, row{"raw: go-mysql BinlogSyncer decoding the same binlog", f0(rawRate), f1(float64(binlogBytes) / 1e6 / el.Seconds()), "", "",
-			fmt.Sprintf("decode limit: %d row changes in %s", n, el.Round(time.Millisecond))})
+			fmt.Sprintf("decode limit (best of 2): %d row changes in %s", n, el.Round(time.Millisecond))})
 	}
 
 	// 4. The task catches up the backlog end to end (until Kafka holds every change).
@@ -849,7 +875,7 @@ func measureLatency(o options, db *testenv.MariaDB, k *testenv.Kafka) (latencies
 
 // flatMemory runs a full migration of an n-row table, to compare its peak memory with the
 // -rows run: it should not grow with the table.
-func flatMemory(n int, bin, work string, db *testenv.MariaDB, k *testenv.Kafka) (row, error) {
+func flatMemory(n int, firstPeak float64, firstRows int, bin, work string, db *testenv.MariaDB, k *testenv.Kafka) (row, error) {
 	fmt.Fprintf(os.Stderr, "creating a %d-row table for the memory comparison...\n", n)
 	if err := fill(db, "big", n); err != nil {
 		return row{}, err
@@ -882,5 +908,6 @@ func flatMemory(n int, bin, work string, db *testenv.MariaDB, k *testenv.Kafka) 
 		return row{}, err
 	}
 	return row{fmt.Sprintf("tributary: full migration of %d rows (memory)", n), f0(float64(n) / el.Seconds()), "", "",
-		fmt.Sprintf("%.0f MB", peak), fmt.Sprintf("%d messages landed; compare the peak RSS with the first full migration", got)}, nil
+		fmt.Sprintf("%.0f MB", peak), fmt.Sprintf("%d messages landed; %.2f× the peak RSS of the %d-row run (target ≤ 1.2×: %s)",
+			got, peak/firstPeak, firstRows, passFail(peak <= 1.2*firstPeak))}, nil
 }

@@ -194,7 +194,11 @@ func (p *batchProducer) Send(ctx context.Context, r Record) error {
 		return err
 	}
 	part := parts[r.Partition]
-	ts := r.Timestamp.Truncate(time.Millisecond)
+	ts := r.Timestamp
+	if ts.IsZero() {
+		ts = time.Now()
+	}
+	ts = ts.Truncate(time.Millisecond)
 	part.mu.Lock()
 	if part.done {
 		part.mu.Unlock()
