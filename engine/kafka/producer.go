@@ -134,7 +134,7 @@ const slabRecords = 512
 
 func newBatchProducer(client sarama.Client, topics map[string]int32, h Handler) *batchProducer {
 	conf := client.Config()
-	p := &batchProducer{client: client, conf: conf, h: h, version: produceVersion(conf.Version),
+	p := &batchProducer{client: client, conf: conf, h: h, version: ProduceVersion(conf.Version),
 		maxRecords: conf.Producer.MaxMessageBytes, flushBytes: min(conf.Producer.Flush.Bytes, conf.Producer.MaxMessageBytes),
 		linger: conf.Producer.Flush.Frequency, topics: map[string][]*partition{}, giveUp: make(chan struct{})}
 	if p.flushBytes <= 0 {
@@ -158,8 +158,9 @@ func newBatchProducer(client sarama.Client, topics map[string]int32, h Handler) 
 	return p
 }
 
-// produceVersion is the Produce request version sarama's own producer uses for a Kafka version.
-func produceVersion(v sarama.KafkaVersion) int16 {
+// ProduceVersion is the Produce request version sarama's own producer sends for a configured
+// Kafka version (3 and up carry record batches; below, message sets).
+func ProduceVersion(v sarama.KafkaVersion) int16 {
 	switch {
 	case v.IsAtLeast(sarama.V3_7_0_0):
 		return 10
@@ -173,8 +174,12 @@ func produceVersion(v sarama.KafkaVersion) int16 {
 		return 6
 	case v.IsAtLeast(sarama.V1_0_0_0):
 		return 5
+	case v.IsAtLeast(sarama.V0_11_0_0):
+		return 3
+	case v.IsAtLeast(sarama.V0_10_0_0):
+		return 2
 	}
-	return 3
+	return 0
 }
 
 func (p *batchProducer) Send(ctx context.Context, r Record) error {

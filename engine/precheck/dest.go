@@ -610,29 +610,6 @@ func (r *runner) loadConfigs() (*configInfo, error) {
 	return ci, nil
 }
 
-// produceVersion is the Produce request version sarama uses for a configured Kafka version.
-func produceVersion(v sarama.KafkaVersion) int16 {
-	switch {
-	case v.IsAtLeast(sarama.V3_7_0_0):
-		return 10
-	case v.IsAtLeast(sarama.V2_8_0_0):
-		return 9
-	case v.IsAtLeast(sarama.V2_4_0_0):
-		return 8
-	case v.IsAtLeast(sarama.V2_1_0_0):
-		return 7
-	case v.IsAtLeast(sarama.V2_0_0_0):
-		return 6
-	case v.IsAtLeast(sarama.V1_0_0_0):
-		return 5
-	case v.IsAtLeast(sarama.V0_11_0_0):
-		return 3
-	case v.IsAtLeast(sarama.V0_10_0_0):
-		return 2
-	}
-	return 1
-}
-
 func (r *runner) checkDestVersion() Item {
 	d := r.dest
 	vs := r.t.Destination.Version
@@ -640,7 +617,7 @@ func (r *runner) checkDestVersion() Item {
 		vs = "2.8.0"
 	}
 	ver := d.cfg.Version
-	pv := produceVersion(ver)
+	pv := kafka.ProduceVersion(ver)
 	details := []string{fmt.Sprintf("kafkaVersion = %s: the producer sends Produce v%d (%s)", vs, pv,
 		map[bool]string{true: "record batches, Kafka 0.11+ format", false: "message sets, the pre-0.11 format"}[pv >= 3])}
 	pr, ok := d.api[0]
