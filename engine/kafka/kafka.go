@@ -79,6 +79,9 @@ func Config(k *task.Kafka, s Settings) (*sarama.Config, error) {
 	if s.Persistent {
 		cfg.Metadata.Retry.Max = 1000
 		cfg.Metadata.Retry.BackoffFunc = backoff
+		// One metadata refresh (with its retries) ends after 30 s, so that a producer retrying
+		// through an outage gets back to its own loop, which watches for Close.
+		cfg.Metadata.Timeout = 30 * time.Second
 		p.Retry.Max = 1000
 		p.Retry.BackoffFunc = backoff
 	}

@@ -2,7 +2,10 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -11,10 +14,13 @@ import (
 // message sets the batch producer does not build. Each message takes several channel hops
 // inside sarama, which costs about a quarter of the CPU of a full migration.
 type legacyProducer struct {
-	p    sarama.AsyncProducer
-	h    Handler
-	done chan struct{}
-	pool sync.Pool
+	p      sarama.AsyncProducer
+	h      Handler
+	done   chan struct{}
+	pool   sync.Pool
+	closed atomic.Bool
+	hmu    sync.RWMutex // held (read) around handler calls; Close takes it to set quiet
+	quiet  bool
 }
 
 func newLegacyProducer(client sarama.Client, h Handler) (Producer, error) {
@@ -28,7 +34,12 @@ func newLegacyProducer(client sarama.Client, h Handler) (Producer, error) {
 	return l, nil
 }
 
+// Send must not be called concurrently with Close (the sink closes the producer after its
+// writers stopped).
 func (l *legacyProducer) Send(ctx context.Context, r Record) error {
+	if l.closed.Load() {
+		return errors.New("the producer is closed")
+	}
 	msg := l.pool.Get().(*sarama.ProducerMessage)
 	msg.Topic, msg.Partition, msg.Value, msg.Metadata, msg.Timestamp = r.Topic, r.Partition, sarama.ByteEncoder(r.Value), r.Meta, r.Timestamp
 	if r.Key != nil {
@@ -51,7 +62,11 @@ func (l *legacyProducer) readAcks() {
 	go func() {
 		defer wg.Done()
 		for m := range l.p.Successes() {
-			l.h.Acked(m.Metadata, m.Value.Length())
+			l.hmu.RLock()
+			if !l.quiet {
+				l.h.Acked(m.Metadata, m.Value.Length())
+			}
+			l.hmu.RUnlock()
 			*m = sarama.ProducerMessage{}
 			l.pool.Put(m)
 		}
@@ -63,13 +78,28 @@ func (l *legacyProducer) readAcks() {
 			if pe.Msg.Key != nil {
 				key, _ = pe.Msg.Key.Encode()
 			}
-			l.h.Failed(&SendError{Topic: pe.Msg.Topic, Partition: pe.Msg.Partition, Key: key, ValueLen: pe.Msg.Value.Length(), Meta: pe.Msg.Metadata, Records: 1, Err: pe.Err})
+			l.hmu.RLock()
+			if !l.quiet && !l.closed.Load() { // failures while closing (ErrShuttingDown) stop nothing
+				l.h.Failed(&SendError{Topic: pe.Msg.Topic, Partition: pe.Msg.Partition, Key: key, ValueLen: pe.Msg.Value.Length(), Meta: pe.Msg.Metadata, Records: 1, Err: pe.Err})
+			}
+			l.hmu.RUnlock()
 		}
 	}()
 	wg.Wait()
 }
 
+// Close lets sarama flush for up to closeGrace; after that it stops listening (sarama goes on
+// retrying in the background until the client is closed).
 func (l *legacyProducer) Close() {
+	if !l.closed.CompareAndSwap(false, true) {
+		return
+	}
 	l.p.AsyncClose()
-	<-l.done
+	select {
+	case <-l.done:
+	case <-time.After(closeGrace):
+	}
+	l.hmu.Lock()
+	l.quiet = true
+	l.hmu.Unlock()
 }

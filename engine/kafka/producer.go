@@ -102,8 +102,10 @@ type batchProducer struct {
 	topics     map[string][]*partition
 	budget     budget
 	closing    atomic.Bool
-	quiet      atomic.Bool // Close returned: no more handler calls
-	giveUp     chan struct{}
+	closed     chan struct{} // closed by Close: Sends waiting for the budget stop waiting
+	hmu        sync.RWMutex  // held (read) around handler calls; Close takes it to set quiet
+	quiet      bool          // Close returned: no more handler calls
+	giveUp     chan struct{} // closed when Close stops waiting for the destination
 	wg         sync.WaitGroup
 	batches    sync.Pool
 }
@@ -117,6 +119,9 @@ type partition struct {
 	ready []*batch
 	wake  chan struct{}
 	done  bool // Close sealed the last batch
+	// failed is set (by the partition's goroutine only) once a batch could not be written:
+	// the batches after it are dropped unsent.
+	failed bool
 }
 
 type batch struct {
@@ -136,7 +141,8 @@ func newBatchProducer(client sarama.Client, topics map[string]int32, h Handler) 
 	conf := client.Config()
 	p := &batchProducer{client: client, conf: conf, h: h, version: ProduceVersion(conf.Version),
 		maxRecords: conf.Producer.MaxMessageBytes, flushBytes: min(conf.Producer.Flush.Bytes, conf.Producer.MaxMessageBytes),
-		linger: conf.Producer.Flush.Frequency, topics: map[string][]*partition{}, giveUp: make(chan struct{})}
+		linger: conf.Producer.Flush.Frequency, topics: map[string][]*partition{},
+		giveUp: make(chan struct{}), closed: make(chan struct{})}
 	if p.flushBytes <= 0 {
 		p.flushBytes = conf.Producer.MaxMessageBytes
 	}
@@ -195,7 +201,7 @@ func (p *batchProducer) Send(ctx context.Context, r Record) error {
 	if p.closing.Load() {
 		return errors.New("the producer is closed")
 	}
-	if err := p.budget.acquire(ctx, size); err != nil {
+	if err := p.budget.acquire(ctx, p.closed, size); err != nil {
 		return err
 	}
 	part := parts[r.Partition]
@@ -308,33 +314,55 @@ func (part *partition) deliver(b *batch) {
 	req := &sarama.ProduceRequest{RequiredAcks: p.conf.Producer.RequiredAcks,
 		Timeout: int32(p.conf.Producer.Timeout / time.Millisecond), Version: p.version}
 	req.AddBatch(part.topic, part.id, rb)
+	// After a batch of the partition failed for good, the ones behind it are dropped unsent:
+	// written after the gap (which the next run fills), they would land out of order. The
+	// task is stopping anyway.
+	dropped := part.failed
 	var err error
-	for attempt := 0; ; attempt++ {
+	if dropped {
+		err = errors.New("an earlier batch of the partition failed")
+	}
+	for attempt := 0; !dropped; attempt++ {
+		if closedCh(p.giveUp) {
+			err = fmt.Errorf("gave up at close (last error: %v)", err)
+			break
+		}
 		if err = part.produce(req); err == nil || !retriable(err) || attempt >= p.conf.Producer.Retry.Max {
 			break
 		}
 		t := time.NewTimer(p.retryBackoff(attempt))
 		select {
 		case <-t.C:
-			continue
 		case <-p.giveUp:
 			t.Stop()
-			err = fmt.Errorf("gave up at close: %w", err)
 		}
-		break
 	}
-	if err == nil {
-		if !p.quiet.Load() {
+	p.hmu.RLock()
+	if !p.quiet {
+		if err == nil {
 			for i, m := range b.metas {
 				p.h.Acked(m, int(b.vlens[i]))
 			}
+		} else if !dropped && !p.closing.Load() {
+			first := rb.Records[0]
+			p.h.Failed(&SendError{Topic: part.topic, Partition: part.id, Key: first.Key, ValueLen: int(b.vlens[0]), Meta: b.metas[0], Records: len(rb.Records), Err: err})
 		}
-	} else if !p.quiet.Load() && !p.closing.Load() {
-		first := rb.Records[0]
-		p.h.Failed(&SendError{Topic: part.topic, Partition: part.id, Key: first.Key, ValueLen: int(b.vlens[0]), Meta: b.metas[0], Records: len(rb.Records), Err: err})
+	}
+	p.hmu.RUnlock()
+	if err != nil {
+		part.failed = true
 	}
 	p.budget.release(b.bytes)
 	p.recycle(b)
+}
+
+func closedCh(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 func (p *batchProducer) recycle(b *batch) {
@@ -358,16 +386,14 @@ func (p *batchProducer) retryBackoff(attempt int) time.Duration {
 // produce sends one request to the partition's leader and reads the partition's result.
 func (part *partition) produce(req *sarama.ProduceRequest) error {
 	c := part.p.client
-	broker, err := c.Leader(part.topic, part.id)
+	broker, err := c.Leader(part.topic, part.id) // refreshes the metadata when it has no leader
 	if err != nil {
-		_ = c.RefreshMetadata(part.topic)
 		return err
 	}
 	resp, err := broker.Produce(req)
 	if err != nil {
-		// A broken connection: drop it so that the next attempt reconnects, and look the
-		// leader up again.
-		_ = broker.Close()
+		// sarama closed a broken connection itself (Leader opens it again); the leader may
+		// have moved.
 		_ = c.RefreshMetadata(part.topic)
 		return err
 	}
@@ -397,7 +423,7 @@ func retriable(err error) bool {
 	if !errors.As(err, &ke) {
 		var ce sarama.ConfigurationError
 		var pe sarama.PacketEncodingError
-		return !errors.As(err, &ce) && !errors.As(err, &pe)
+		return !errors.As(err, &ce) && !errors.As(err, &pe) && !errors.Is(err, sarama.ErrClosedClient)
 	}
 	switch ke {
 	case sarama.ErrInvalidMessage, sarama.ErrUnknownTopicOrPartition, sarama.ErrLeaderNotAvailable, sarama.ErrNotLeaderForPartition,
@@ -424,6 +450,7 @@ func (p *batchProducer) Close() {
 			}
 		}
 	}
+	close(p.closed)
 	finished := make(chan struct{})
 	go func() { p.wg.Wait(); close(finished) }()
 	select {
@@ -431,11 +458,13 @@ func (p *batchProducer) Close() {
 	case <-time.After(closeGrace):
 		close(p.giveUp)
 	}
-	p.quiet.Store(true)
+	p.hmu.Lock()
+	p.quiet = true
+	p.hmu.Unlock()
 }
 
-// budget bounds the bytes queued and not yet acknowledged. Taking fits one atomic add in the
-// common case; a sender over the limit waits for a release.
+// budget bounds the bytes queued and not yet acknowledged. Taking is a compare-and-swap in
+// the common case; a sender over the limit waits for a release.
 type budget struct {
 	used    atomic.Int64
 	limit   int64
@@ -444,7 +473,7 @@ type budget struct {
 	wait    chan struct{} // closed (and replaced) by a release while someone waits
 }
 
-func (b *budget) acquire(ctx context.Context, n int) error {
+func (b *budget) acquire(ctx context.Context, closed <-chan struct{}, n int) error {
 	if b.tryTake(n) {
 		return nil
 	}
@@ -461,6 +490,8 @@ func (b *budget) acquire(ctx context.Context, n int) error {
 		case <-ch:
 		case <-ctx.Done():
 			return context.Cause(ctx)
+		case <-closed:
+			return errors.New("the producer is closed")
 		}
 	}
 }
@@ -468,11 +499,15 @@ func (b *budget) acquire(ctx context.Context, n int) error {
 // tryTake takes n bytes if they fit (or if nothing is taken: one record larger than the limit
 // still goes, alone).
 func (b *budget) tryTake(n int) bool {
-	if v := b.used.Add(int64(n)); v <= b.limit || v == int64(n) {
-		return true
+	for {
+		v := b.used.Load()
+		if v != 0 && v+int64(n) > b.limit {
+			return false
+		}
+		if b.used.CompareAndSwap(v, v+int64(n)) {
+			return true
+		}
 	}
-	b.used.Add(-int64(n))
-	return false
 }
 
 func (b *budget) release(n int) {

@@ -296,12 +296,22 @@ func TestProducerRetries(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+	// The partition's later batches are dropped, not written after the gap.
+	if err := p.Send(context.Background(), Record{Topic: "retry", Key: []byte("after"), Value: []byte("v"), Timestamp: time.Now(), Meta: meta{0, n + 1}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
 	p.Close()
+	log.mu.Lock()
+	defer log.mu.Unlock()
 	if len(log.failed) != 1 || !errors.Is(log.failed[0], sarama.ErrTopicAuthorizationFailed) || string(log.failed[0].Key) != "last" {
 		t.Fatalf("failures %v, want one TOPIC_AUTHORIZATION_FAILED for key last", log.failed)
 	}
 	if log.n.Load() != n {
 		t.Errorf("%d acknowledgements, want %d", log.n.Load(), n)
+	}
+	if got := k.Count(t, "retry"); got != n {
+		t.Errorf("the topic holds %d records, want %d (nothing after the failed batch)", got, n)
 	}
 }
 
@@ -310,31 +320,39 @@ func TestProducerRetries(t *testing.T) {
 func TestProducerCloseGivesUp(t *testing.T) {
 	defer func(d time.Duration) { closeGrace = d }(closeGrace)
 	closeGrace = time.Second
-	k := testenv.StartKafka(t)
-	log := newAckLog()
-	p, c := producerFor(t, k, map[string]int{"down": 1}, log.handler())
-	defer c.Close()
-	k.Cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
-		k.Cluster.KeepControl()
-		return nil, errors.New("down"), true
-	})
-	for i := 0; i < 100; i++ {
-		if err := p.Send(context.Background(), Record{Topic: "down", Value: []byte("v"), Timestamp: time.Now(), Meta: meta{0, i}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(300 * time.Millisecond)
-	start := time.Now()
-	p.Close()
-	if d := time.Since(start); d > closeGrace+2*time.Second {
-		t.Errorf("Close took %s", d)
-	}
-	time.Sleep(500 * time.Millisecond)
-	if log.n.Load() != 0 || len(log.failed) != 0 {
-		t.Errorf("after Close: %d acks, %d failures, want none", log.n.Load(), len(log.failed))
-	}
-	if err := p.Send(context.Background(), Record{Topic: "down", Value: []byte("v")}); err == nil {
-		t.Errorf("Send after Close succeeded")
+	for _, legacy := range []bool{false, true} {
+		t.Run(fmt.Sprintf("legacy=%v", legacy), func(t *testing.T) {
+			ForceLegacyProducer(legacy)
+			defer ForceLegacyProducer(false)
+			k := testenv.StartKafka(t)
+			log := newAckLog()
+			p, c := producerFor(t, k, map[string]int{"down": 1}, log.handler())
+			defer c.Close()
+			k.Cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+				k.Cluster.KeepControl()
+				return nil, errors.New("down"), true
+			})
+			for i := 0; i < 100; i++ {
+				if err := p.Send(context.Background(), Record{Topic: "down", Value: []byte("v"), Timestamp: time.Now(), Meta: meta{0, i}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(300 * time.Millisecond)
+			start := time.Now()
+			p.Close()
+			if d := time.Since(start); d > closeGrace+2*time.Second {
+				t.Errorf("Close took %s", d)
+			}
+			time.Sleep(500 * time.Millisecond)
+			log.mu.Lock()
+			if log.n.Load() != 0 || len(log.failed) != 0 {
+				t.Errorf("after Close: %d acks, %d failures, want none", log.n.Load(), len(log.failed))
+			}
+			log.mu.Unlock()
+			if err := p.Send(context.Background(), Record{Topic: "down", Value: []byte("v")}); err == nil {
+				t.Errorf("Send after Close succeeded")
+			}
+		})
 	}
 }
 
