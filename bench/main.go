@@ -50,6 +50,7 @@ type row struct {
 
 type options struct {
 	rows, changes, rate, flatRows int
+	partitions                    int
 	latencyFor                    time.Duration
 	skipRaw                       bool
 }
@@ -65,6 +66,7 @@ func main() {
 	flag.DurationVar(&o.latencyFor, "latency-for", 10*time.Second, "how long the steady write load runs")
 	flag.IntVar(&o.flatRows, "flat-rows", 0, "also run a full migration of a table this large (e.g. 10000000) to compare peak memory (0: skip)")
 	flag.BoolVar(&o.skipRaw, "skip-raw", false, "skip the raw-limit measurements")
+	flag.IntVar(&o.partitions, "partitions", 1, "partitions of the full-migration topic (more than 1: rows spread by primary-key hash)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -142,6 +144,10 @@ func run(o options) error {
 		Destination: task.Destination{Kafka: task.Kafka{Brokers: k.Addrs, Version: "2.8.0"}, Topic: "bench"},
 		Compression: "lz4", Acks: "leader", Format: "canal-json",
 		Objects: []task.Object{{Database: "bench", Table: "t"}}}
+	if o.partitions > 1 {
+		t.PartitionPolicy = "hash-primary-key"
+		t.Objects[0].Partitions = o.partitions
+	}
 	t.Defaults()
 	b, _ := task.Marshal(t)
 	taskFile := filepath.Join(work, "task.json")

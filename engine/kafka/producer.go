@@ -119,6 +119,8 @@ type partition struct {
 	ready []*batch
 	wake  chan struct{}
 	done  bool // Close sealed the last batch
+	busy  bool // the goroutine is writing a batch
+	due   bool // the open batch has lingered long enough: seal it when not busy
 	// failed is set (by the partition's goroutine only) once a batch could not be written:
 	// the batches after it are dropped unsent.
 	failed bool
@@ -259,10 +261,19 @@ func (b *batch) add(r Record, ts time.Time, size int) {
 
 // lingered seals a batch that has waited the linger time, if it is still open (and still the
 // same use of the recycled batch).
+//
+// While the partition's goroutine is busy writing an earlier batch, the open one is only
+// marked due: it goes on filling and is sealed the moment the goroutine is free. Batches so
+// grow with the destination's round trip (several partitions on one broker take turns on its
+// connection) instead of going out as many small requests.
 func (part *partition) lingered(b *batch, gen uint64) {
 	part.mu.Lock()
 	if part.open == b && b.gen == gen {
-		part.sealLocked()
+		if part.busy {
+			part.due = true
+		} else {
+			part.sealLocked()
+		}
 	}
 	part.mu.Unlock()
 }
@@ -275,6 +286,7 @@ func (part *partition) sealLocked() {
 		return
 	}
 	b.timer.Stop()
+	part.due = false
 	part.ready = append(part.ready, b)
 	select {
 	case part.wake <- struct{}{}:
@@ -287,15 +299,20 @@ func (part *partition) run() {
 	defer part.p.wg.Done()
 	for {
 		part.mu.Lock()
+		if len(part.ready) == 0 && part.due {
+			part.sealLocked()
+		}
 		for len(part.ready) == 0 {
 			if part.done {
 				part.mu.Unlock()
 				return
 			}
+			part.busy = false
 			part.mu.Unlock()
 			<-part.wake
 			part.mu.Lock()
 		}
+		part.busy = true
 		b := part.ready[0]
 		part.ready[0] = nil
 		part.ready = part.ready[1:]
