@@ -107,6 +107,9 @@ type batchProducer struct {
 	quiet      bool          // Close returned: no more handler calls
 	giveUp     chan struct{} // closed when Close stops waiting for the destination
 	wg         sync.WaitGroup
+	muxMu      sync.Mutex
+	muxes      map[*sarama.Broker]*mux
+	muxStop    chan struct{} // closed when Close is done: the muxes stop
 	batches    sync.Pool
 }
 
@@ -144,7 +147,7 @@ func newBatchProducer(client sarama.Client, topics map[string]int32, h Handler) 
 	p := &batchProducer{client: client, conf: conf, h: h, version: ProduceVersion(conf.Version),
 		maxRecords: conf.Producer.MaxMessageBytes, flushBytes: min(conf.Producer.Flush.Bytes, conf.Producer.MaxMessageBytes),
 		linger: conf.Producer.Flush.Frequency, topics: map[string][]*partition{},
-		giveUp: make(chan struct{}), closed: make(chan struct{})}
+		giveUp: make(chan struct{}), closed: make(chan struct{}), muxes: map[*sarama.Broker]*mux{}, muxStop: make(chan struct{})}
 	if p.flushBytes <= 0 {
 		p.flushBytes = conf.Producer.MaxMessageBytes
 	}
@@ -328,14 +331,12 @@ func (part *partition) deliver(b *batch) {
 	rb := &b.rb
 	rb.LastOffsetDelta = int32(len(rb.Records) - 1)
 	rb.MaxTimestamp = rb.FirstTimestamp.Add(b.maxTS)
-	req := &sarama.ProduceRequest{RequiredAcks: p.conf.Producer.RequiredAcks,
-		Timeout: int32(p.conf.Producer.Timeout / time.Millisecond), Version: p.version}
-	req.AddBatch(part.topic, part.id, rb)
 	// After a batch of the partition failed for good, the ones behind it are dropped unsent:
 	// written after the gap (which the next run fills), they would land out of order. The
 	// task is stopping anyway.
 	dropped := part.failed
 	var err error
+	abandoned := false // the batch may still be in a request being written: not recycled
 	if dropped {
 		err = errors.New("an earlier batch of the partition failed")
 	}
@@ -344,7 +345,7 @@ func (part *partition) deliver(b *batch) {
 			err = fmt.Errorf("gave up at close (last error: %v)", err)
 			break
 		}
-		if err = part.produce(req); err == nil || !retriable(err) || attempt >= p.conf.Producer.Retry.Max {
+		if abandoned, err = part.produce(b); err == nil || abandoned || !retriable(err) || attempt >= p.conf.Producer.Retry.Max {
 			break
 		}
 		t := time.NewTimer(p.retryBackoff(attempt))
@@ -370,7 +371,9 @@ func (part *partition) deliver(b *batch) {
 		part.failed = true
 	}
 	p.budget.release(b.bytes)
-	p.recycle(b)
+	if !abandoned {
+		p.recycle(b)
+	}
 }
 
 func closedCh(c <-chan struct{}) bool {
@@ -401,31 +404,118 @@ func (p *batchProducer) retryBackoff(attempt int) time.Duration {
 }
 
 // produce sends one request to the partition's leader and reads the partition's result.
-func (part *partition) produce(req *sarama.ProduceRequest) error {
-	c := part.p.client
-	broker, err := c.Leader(part.topic, part.id) // refreshes the metadata when it has no leader
+func (part *partition) produce(b *batch) (abandoned bool, err error) {
+	p := part.p
+	broker, err := p.client.Leader(part.topic, part.id) // refreshes the metadata when it has no leader
 	if err != nil {
-		return err
+		return false, err
 	}
-	resp, err := broker.Produce(req)
+	m := p.muxFor(broker)
+	sub := &submission{topic: part.topic, part: part.id, rb: &b.rb, bytes: b.bytes, res: make(chan error, 1)}
+	select {
+	case m.in <- sub:
+	case <-p.giveUp:
+		return false, errors.New("gave up at close")
+	}
+	select {
+	case err = <-sub.res:
+	case <-p.giveUp:
+		return true, errors.New("gave up at close while the batch was being written")
+	}
 	if err != nil {
-		// sarama closed a broken connection itself (Leader opens it again); the leader may
-		// have moved.
-		_ = c.RefreshMetadata(part.topic)
+		var ke sarama.KError
+		if !errors.As(err, &ke) || ke == sarama.ErrUnknownTopicOrPartition || ke == sarama.ErrLeaderNotAvailable || ke == sarama.ErrNotLeaderForPartition {
+			// A broken connection (sarama closed it; Leader opens it again) or a leader that
+			// moved: look the leader up again.
+			_ = p.client.RefreshMetadata(part.topic)
+		}
+	}
+	return false, err
+}
+
+// A mux writes the batches of every partition led by one broker: what the partitions handed
+// it while its previous request was on the wire goes in one request. Partitions that share a
+// broker so take one round trip together, as with Kafka's own producer, instead of queueing
+// for the connection one after another.
+type mux struct {
+	p      *batchProducer
+	broker *sarama.Broker
+	in     chan *submission
+}
+
+type submission struct {
+	topic string
+	part  int32
+	rb    *sarama.RecordBatch
+	bytes int
+	res   chan error // the partition's result
+}
+
+// maxRequestBytes bounds the record bytes of one merged request (brokers refuse requests over
+// socket.request.max.bytes, 100 MiB by default).
+const maxRequestBytes = 16 << 20
+
+func (p *batchProducer) muxFor(b *sarama.Broker) *mux {
+	p.muxMu.Lock()
+	defer p.muxMu.Unlock()
+	m := p.muxes[b]
+	if m == nil {
+		m = &mux{p: p, broker: b, in: make(chan *submission, 256)}
+		p.muxes[b] = m
+		go m.run()
+	}
+	return m
+}
+
+func (m *mux) run() {
+	p := m.p
+	var subs []*submission
+	for {
+		var first *submission
+		select {
+		case first = <-m.in:
+		case <-p.muxStop:
+			return
+		}
+		subs = append(subs[:0], first)
+		size := first.bytes
+	more:
+		for size < maxRequestBytes {
+			select {
+			case s := <-m.in:
+				subs = append(subs, s)
+				size += s.bytes
+			default:
+				break more
+			}
+		}
+		req := &sarama.ProduceRequest{RequiredAcks: p.conf.Producer.RequiredAcks,
+			Timeout: int32(p.conf.Producer.Timeout / time.Millisecond), Version: p.version}
+		for _, s := range subs {
+			req.AddBatch(s.topic, s.part, s.rb)
+		}
+		resp, err := m.broker.Produce(req)
+		for i, s := range subs {
+			s.res <- partitionResult(resp, err, s.topic, s.part)
+			subs[i] = nil
+		}
+	}
+}
+
+// partitionResult is one partition's outcome of a produce request.
+func partitionResult(resp *sarama.ProduceResponse, err error, topic string, part int32) error {
+	if err != nil {
 		return err
 	}
 	if resp == nil {
 		return nil // acks=none: written once sent
 	}
-	block := resp.GetBlock(part.topic, part.id)
+	block := resp.GetBlock(topic, part)
 	if block == nil {
 		return sarama.ErrIncompleteResponse
 	}
-	switch block.Err {
-	case sarama.ErrNoError:
+	if block.Err == sarama.ErrNoError {
 		return nil
-	case sarama.ErrUnknownTopicOrPartition, sarama.ErrLeaderNotAvailable, sarama.ErrNotLeaderForPartition:
-		_ = c.RefreshMetadata(part.topic)
 	}
 	if block.ErrorMessage != nil && *block.ErrorMessage != "" {
 		return fmt.Errorf("%w: %s", block.Err, *block.ErrorMessage)
@@ -478,6 +568,7 @@ func (p *batchProducer) Close() {
 	p.hmu.Lock()
 	p.quiet = true
 	p.hmu.Unlock()
+	close(p.muxStop)
 }
 
 // budget bounds the bytes queued and not yet acknowledged. Taking is a compare-and-swap in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -387,4 +388,59 @@ func TestProducerBackpressure(t *testing.T) {
 		t.Errorf("%d records of 100 KiB buffered, the limit holds %d", sent, limit)
 	}
 	log.waitFor(t, int64(sent), 20*time.Second)
+}
+
+// TestProducerMergesPartitions puts 20 ms on every produce round trip and sends a trickle to
+// 12 partitions of one broker: the partitions' batches share requests, so a record waits
+// about one round trip, not one per partition queued before it.
+func TestProducerMergesPartitions(t *testing.T) {
+	k := testenv.StartKafka(t)
+	log := newAckLog()
+	const parts = 12
+	var mu sync.Mutex
+	sent := map[int]time.Time{}
+	var lat []time.Duration
+	h := log.handler()
+	acked := h.Acked
+	h.Acked = func(m any, n int) {
+		mu.Lock()
+		lat = append(lat, time.Since(sent[m.(meta).seq]))
+		mu.Unlock()
+		acked(m, n)
+	}
+	p, c := producerFor(t, k, map[string]int{"rtt": parts}, h)
+	defer c.Close()
+	defer p.Close()
+	var requests atomic.Int32
+	k.Cluster.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {
+		k.Cluster.KeepControl()
+		requests.Add(1)
+		k.Cluster.SleepControl(func() { time.Sleep(20 * time.Millisecond) })
+		return nil, nil, false
+	})
+	const rounds = 50
+	for r := 0; r < rounds; r++ {
+		for i := 0; i < parts; i++ {
+			seq := r*parts + i
+			mu.Lock()
+			sent[seq] = time.Now()
+			mu.Unlock()
+			if err := p.Send(context.Background(), Record{Topic: "rtt", Partition: int32(i), Value: []byte("v"), Timestamp: time.Now(), Meta: meta{int32(i), seq}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	log.waitFor(t, rounds*parts, 30*time.Second)
+	mu.Lock()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	p99 := lat[len(lat)*99/100]
+	mu.Unlock()
+	t.Logf("%d records to %d partitions in %d produce requests; latency p50 %s p99 %s", rounds*parts, parts, requests.Load(), lat[len(lat)/2], p99)
+	if p99 > 120*time.Millisecond {
+		t.Errorf("p99 latency %s with a 20 ms round trip: the partitions' batches queue one after another", p99)
+	}
+	if n := requests.Load(); n > rounds*parts/3 {
+		t.Errorf("%d produce requests for %d one-record batches: partitions are not merged", n, rounds*parts)
+	}
 }
