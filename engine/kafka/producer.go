@@ -172,25 +172,20 @@ func newBatchProducer(client sarama.Client, topics map[string]int32, h Handler) 
 // ProduceVersion is the Produce request version sarama's own producer sends for a configured
 // Kafka version (3 and up carry record batches; below, message sets).
 func ProduceVersion(v sarama.KafkaVersion) int16 {
-	switch {
-	case v.IsAtLeast(sarama.V3_7_0_0):
-		return 10
-	case v.IsAtLeast(sarama.V2_8_0_0):
-		return 9
-	case v.IsAtLeast(sarama.V2_4_0_0):
-		return 8
-	case v.IsAtLeast(sarama.V2_1_0_0):
-		return 7
-	case v.IsAtLeast(sarama.V2_0_0_0):
-		return 6
-	case v.IsAtLeast(sarama.V1_0_0_0):
-		return 5
-	case v.IsAtLeast(sarama.V0_11_0_0):
-		return 3
-	case v.IsAtLeast(sarama.V0_10_0_0):
-		return 2
+	for _, pv := range produceVersions {
+		if v.IsAtLeast(pv.kafka) {
+			return pv.produce
+		}
 	}
 	return 0
+}
+
+var produceVersions = []struct {
+	kafka   sarama.KafkaVersion
+	produce int16
+}{
+	{sarama.V3_7_0_0, 10}, {sarama.V2_8_0_0, 9}, {sarama.V2_4_0_0, 8}, {sarama.V2_1_0_0, 7},
+	{sarama.V2_0_0_0, 6}, {sarama.V1_0_0_0, 5}, {sarama.V0_11_0_0, 3}, {sarama.V0_10_0_0, 2},
 }
 
 func (p *batchProducer) Send(ctx context.Context, r Record) error {
