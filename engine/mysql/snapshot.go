@@ -266,26 +266,46 @@ func integersAsText(res *gmysql.Result) error {
 	return nil
 }
 
-// MinMax reads the smallest and largest value of a one-column integer key.
-func MinMax(conn *client.Conn, t *event.Table, key int) (lo, hi int64, unsigned bool, ok bool, err error) {
+// MinMax reads the smallest and largest value of a one-column integer key, as points on an
+// order-preserving uint64 scale (KeyPoint), so that the whole range of BIGINT and of BIGINT
+// UNSIGNED can be split without overflow. ok is false for an empty table.
+func MinMax(conn *client.Conn, t *event.Table, key int) (lo, hi uint64, ok bool, err error) {
 	c := QuoteName(t.Columns[key].Name)
 	res, err := conn.Execute("SELECT MIN(" + c + "), MAX(" + c + ") FROM " + QuoteName(t.Database) + "." + QuoteName(t.Name))
 	if err != nil {
-		return 0, 0, false, false, fmt.Errorf("read key range of %s: %w", t.QualifiedName(), err)
+		return 0, 0, false, fmt.Errorf("read key range of %s: %w", t.QualifiedName(), err)
 	}
 	defer res.Close()
 	a := cell(res, 0, 0)
 	b := cell(res, 0, 1)
 	if a == "" || b == "" {
-		return 0, 0, false, false, nil
+		return 0, 0, false, nil
 	}
-	lo, err1 := strconv.ParseInt(a, 10, 64)
-	hi, err2 := strconv.ParseInt(b, 10, 64)
+	unsigned := t.Columns[key].Unsigned
+	lo, err1 := KeyPoint(a, unsigned)
+	hi, err2 := KeyPoint(b, unsigned)
 	if err1 != nil || err2 != nil {
-		// Unsigned values beyond int64: do not split.
-		return 0, 0, true, false, nil
+		return 0, 0, false, nil
 	}
-	return lo, hi, t.Columns[key].Unsigned, true, nil
+	return lo, hi, true, nil
+}
+
+// KeyPoint maps an integer key value to a uint64 that sorts the same way: unsigned values as
+// they are, signed ones with the sign bit flipped.
+func KeyPoint(v string, unsigned bool) (uint64, error) {
+	if unsigned {
+		return strconv.ParseUint(v, 10, 64)
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return uint64(n) ^ (1 << 63), err
+}
+
+// KeyValue is the key value of a KeyPoint.
+func KeyValue(p uint64, unsigned bool) event.Value {
+	if unsigned {
+		return event.Value(strconv.FormatUint(p, 10))
+	}
+	return event.Value(strconv.FormatInt(int64(p^(1<<63)), 10))
 }
 
 // CountEstimate returns the server's row estimate of a table.

@@ -235,3 +235,30 @@ func show(v event.Value) string {
 	}
 	return s
 }
+
+// TestKeyPoint checks the order-preserving scale the snapshot splits integer keys on: points
+// sort like the values, and a point maps back to its value, at both ends of both ranges.
+func TestKeyPoint(t *testing.T) {
+	for _, tc := range []struct {
+		unsigned bool
+		values   []string
+	}{
+		{false, []string{"-9223372036854775808", "-1", "0", "1", "9223372036854775807"}},
+		{true, []string{"0", "1", "9223372036854775807", "9223372036854775808", "18446744073709551615"}},
+	} {
+		var prev uint64
+		for i, v := range tc.values {
+			p, err := KeyPoint(v, tc.unsigned)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 && p <= prev {
+				t.Errorf("KeyPoint(%s) = %d does not sort after %s", v, p, tc.values[i-1])
+			}
+			if back := string(KeyValue(p, tc.unsigned)); back != v {
+				t.Errorf("KeyValue(KeyPoint(%s)) = %s", v, back)
+			}
+			prev = p
+		}
+	}
+}

@@ -199,20 +199,21 @@ func (f *fullPhase) split(conn *client.Conn, tr *tableRun) ([]segmentState, erro
 	if tr.key == nil || !mysql.IsIntegerKey(tr.t, tr.key) || w < 2 || tr.estimated < int64(4*f.chunkRows()) {
 		return []segmentState{{}}, nil
 	}
-	lo, hi, _, ok, err := mysql.MinMax(conn, tr.t, tr.key[0])
+	lo, hi, ok, err := mysql.MinMax(conn, tr.t, tr.key[0])
 	if err != nil {
 		return nil, err
 	}
-	if !ok || hi-lo < int64(w)*2 {
+	if !ok || hi-lo < uint64(w)*2 {
 		return []segmentState{{}}, nil
 	}
-	step := (hi - lo) / int64(w)
+	unsigned := tr.t.Columns[tr.key[0]].Unsigned
+	step := (hi - lo) / uint64(w)
 	var out []segmentState
 	var prev []event.Value
 	for i := 0; i < w; i++ {
 		var upTo []event.Value
 		if i < w-1 {
-			upTo = []event.Value{event.Value(strconv.FormatInt(lo+step*int64(i+1), 10))}
+			upTo = []event.Value{mysql.KeyValue(lo+step*uint64(i+1), unsigned)}
 		}
 		out = append(out, segmentState{Lo: prev, After: prev, UpTo: upTo})
 		prev = upTo
