@@ -31,6 +31,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
@@ -1206,10 +1207,41 @@ func (o *rtObserver) Log(level, msg string) {
 }
 func (o *rtObserver) State(s, reason string) { o.Log("state", s+" "+reason) }
 
-// ---------------------------------------------------------------------------------------------
+// troubles returns the logs that say a run went wrong: a retry, a failure, an error.
+func (o *rtObserver) troubles() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []string
+	for _, l := range o.logs {
+		if strings.HasPrefix(l, "state Retrying") || strings.HasPrefix(l, "state Failed") || strings.HasPrefix(l, "error: ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
 
-func TestRandomTables(t *testing.T) {
-	seed := int64(rtDefaultSeed)
+// rtNewObserver returns an observer whose logs the test prints when it fails.
+func rtNewObserver(t *testing.T) *rtObserver {
+	obs := &rtObserver{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			obs.mu.Lock()
+			defer obs.mu.Unlock()
+			for _, l := range obs.logs {
+				t.Log("runner: " + l)
+			}
+		}
+	})
+	return obs
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup shared by the tests
+
+// rtSeed returns the test's seed (def, or TRIBUTARY_RANDOM_SEED) and logs how to replay it.
+func rtSeed(t *testing.T, def int64) int64 {
+	t.Helper()
+	seed := def
 	if s := os.Getenv("TRIBUTARY_RANDOM_SEED"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -1217,10 +1249,13 @@ func TestRandomTables(t *testing.T) {
 		}
 		seed = n
 	}
-	t.Logf("seed %d (replay: TRIBUTARY_RANDOM_SEED=%d go test -count=1 -run TestRandomTables ./tests)", seed, seed)
-	r := rand.New(rand.NewSource(seed))
-	began := time.Now()
+	t.Logf("seed %d (replay: TRIBUTARY_RANDOM_SEED=%d go test -count=1 -run '%s$' ./tests)", seed, seed, t.Name())
+	return seed
+}
 
+// rtSetup starts MariaDB and Kafka, then creates and fills the random tables drawn from r.
+func rtSetup(t *testing.T, r *rand.Rand) (*testenv.MariaDB, *testenv.Kafka, []*rtTable) {
+	t.Helper()
 	db := testenv.StartMariaDB(t)
 	k := testenv.StartKafka(t)
 	tables := rtGenerate(r)
@@ -1240,10 +1275,16 @@ func TestRandomTables(t *testing.T) {
 		t.Logf("%s %q.%q: %d rows generated (%d KB of SQL), key %v unique %v; columns: %s",
 			tb.shape, tb.db, tb.name, tb.rows, size>>10, tb.pk, tb.unique, strings.Join(types, ", "))
 	}
-	loaded := time.Now()
+	return db, k, tables
+}
 
-	chunk := []int{100, 250, 500, 777}[r.Intn(4)]
-	tk := &task.Task{Version: task.Version, Name: "random-tables", MigrationTypes: task.MigrationTypes{Full: true},
+// rtNewTask builds the full-migration task of the tables: 3 workers, the chunk size drawn from
+// chunks, compression and binary encoding drawn from r. It reports whether binary values are
+// Base64.
+func rtNewTask(t *testing.T, r *rand.Rand, db *testenv.MariaDB, k *testenv.Kafka, tables []*rtTable, name string, chunks []int) (*task.Task, bool) {
+	t.Helper()
+	chunk := chunks[r.Intn(len(chunks))]
+	tk := &task.Task{Version: task.Version, Name: name, MigrationTypes: task.MigrationTypes{Full: true},
 		Source:      task.Source{MySQL: task.MySQL{Host: db.Host, Port: db.Port, User: db.User, Password: db.Password}},
 		Destination: task.Destination{Kafka: task.Kafka{Brokers: k.Addrs, Version: "2.8.0"}, Topic: "rnd-default"},
 		Compression: []string{"lz4", "gzip", "snappy", "zstd", "none"}[r.Intn(5)],
@@ -1258,20 +1299,36 @@ func TestRandomTables(t *testing.T) {
 	if err := tk.Validate(); err != nil {
 		t.Fatalf("task with the random tables does not validate: %v", err)
 	}
-	base64Bin := tk.FormatOptions.BinaryEncoding == "base64"
 	t.Logf("chunk rows %d, 3 workers, compression %s, binary encoding %s", chunk, tk.Compression, tk.FormatOptions.BinaryEncoding)
+	return tk, tk.FormatOptions.BinaryEncoding == "base64"
+}
+
+// rtCheckSegments checks that the big integer-key table was split into one segment per worker
+// (its key spans far more than 2 × 3 values, up to the whole BIGINT range), so that parallel
+// segments were really exercised.
+func rtCheckSegments(t *testing.T, cp *testenv.Checkpoints, tb *rtTable, chunk int) {
+	t.Helper()
+	plan := string(cp.Get("full/" + tb.db + "." + tb.name + "/plan"))
+	t.Logf("%q.%q (key %s, extremes %v) was read in %s segment(s)", tb.db, tb.name, tb.keyType, tb.extremes, plan)
+	if plan != "3" {
+		t.Errorf("%q.%q (%d rows, chunks of %d) was planned in %s segments, want 3", tb.db, tb.name, tb.rows, chunk, plan)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+
+func TestRandomTables(t *testing.T) {
+	seed := rtSeed(t, rtDefaultSeed)
+	r := rand.New(rand.NewSource(seed))
+	began := time.Now()
+
+	db, k, tables := rtSetup(t, r)
+	loaded := time.Now()
+
+	tk, base64Bin := rtNewTask(t, r, db, k, tables, "random-tables", []int{100, 250, 500, 777})
 
 	cp := &testenv.Checkpoints{}
-	obs := &rtObserver{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			obs.mu.Lock()
-			defer obs.mu.Unlock()
-			for _, l := range obs.logs {
-				t.Log("runner: " + l)
-			}
-		}
-	})
+	obs := rtNewObserver(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := pipeline.NewRunner(tk, cp, obs).Run(ctx); err != nil {
@@ -1281,24 +1338,321 @@ func TestRandomTables(t *testing.T) {
 
 	total := 0
 	for _, tb := range tables {
-		total += rtCheckTable(t, db, k, tb, base64Bin)
+		total += rtCheckTable(t, db, k, tb, base64Bin, 0).rows
 		if tb.shape == "int-pk" {
-			// The big table must have been split into one segment per worker (its key spans far
-			// more than 2 × 3 values, up to the whole BIGINT range), so that parallel segments
-			// were really exercised.
-			plan := string(cp.Get("full/" + tb.db + "." + tb.name + "/plan"))
-			t.Logf("%q.%q (key %s, extremes %v) was read in %s segment(s)", tb.db, tb.name, tb.keyType, tb.extremes, plan)
-			if plan != "3" {
-				t.Errorf("%q.%q (%d rows, chunks of %d) was planned in %s segments, want 3", tb.db, tb.name, tb.rows, chunk, plan)
-			}
+			rtCheckSegments(t, cp, tb, tk.Advanced.ChunkRows)
 		}
 	}
 	t.Logf("%d rows in %d tables compared; setup and load %v, migration %v, check %v", total, len(tables),
 		loaded.Sub(began).Round(time.Millisecond), migrated.Sub(loaded).Round(time.Millisecond), time.Since(migrated).Round(time.Millisecond))
 }
 
-// rtCheckTable compares one table's topic with the table; it returns the table's row count.
-func rtCheckTable(t *testing.T, db *testenv.MariaDB, k *testenv.Kafka, tb *rtTable, base64Bin bool) int {
+// ---------------------------------------------------------------------------------------------
+// Interrupted migration
+
+const rtInterruptedSeed = 20240502
+
+// rtChunksInFlight is how many chunks of one segment the runner may have read but not
+// committed (pipeline.chunksInFlight): what a stop may make it send again, per segment.
+const rtChunksInFlight = 2
+
+// rtResumable says whether full migration reads the table in resumable key-ordered chunks: it
+// has a primary key, or else a NOT NULL UNIQUE key, made of integer, DECIMAL, temporal, CHAR,
+// VARCHAR, BINARY or VARBINARY columns (whole columns, no prefix). Other tables (no key, FLOAT,
+// DOUBLE, BIT, ENUM or TEXT keys) are read in one pass and restart from the beginning.
+func rtResumable(tb *rtTable) bool {
+	ident := tb.ident()
+	if len(ident) == 0 || tb.prefix > 0 {
+		return false
+	}
+	for _, n := range ident {
+		for _, c := range tb.cols {
+			if c.name != n {
+				continue
+			}
+			switch strings.TrimSuffix(c.mysqlType, " unsigned") {
+			case "tinyint", "smallint", "mediumint", "int", "bigint", "decimal", "date", "datetime", "timestamp",
+				"time", "year", "char", "varchar", "binary", "varbinary":
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// rtCommitted is a table's committed full-migration state, read from the checkpoints.
+type rtCommitted struct {
+	segs int   // segments planned
+	rows int64 // rows committed, over all segments
+	done bool  // every segment is done
+}
+
+func rtCommittedState(t *testing.T, cp *testenv.Checkpoints, tb *rtTable) rtCommitted {
+	t.Helper()
+	prefix := "full/" + tb.db + "." + tb.name + "/"
+	plan := cp.Get(prefix + "plan")
+	if len(plan) == 0 {
+		return rtCommitted{}
+	}
+	n, err := strconv.Atoi(string(plan))
+	if err != nil || n < 1 {
+		t.Fatalf("%q.%q: checkpointed plan %q is not a segment count", tb.db, tb.name, plan)
+	}
+	st := rtCommitted{segs: n, done: true}
+	for i := 0; i < n; i++ {
+		var seg struct {
+			Done bool  `json:"done"`
+			Rows int64 `json:"rows"`
+		}
+		if b := cp.Get(prefix + strconv.Itoa(i)); len(b) > 0 {
+			if err := json.Unmarshal(b, &seg); err != nil {
+				t.Fatalf("%q.%q: checkpointed segment %d %q: %v", tb.db, tb.name, i, b, err)
+			}
+		}
+		st.rows += seg.Rows
+		st.done = st.done && seg.Done
+	}
+	return st
+}
+
+// rtStopper is the checkpoint store of the interrupted runs: it can stop the current run right
+// after its n-th save that commits progress (rows or a finished segment).
+type rtStopper struct {
+	*testenv.Checkpoints
+	mu     sync.Mutex
+	ctx    context.Context // the current run's
+	cancel context.CancelFunc
+	left   int
+	fired  bool
+}
+
+func (s *rtStopper) arm(ctx context.Context, cancel context.CancelFunc, n int, final bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctx, s.cancel, s.left, s.fired = ctx, cancel, n, false
+	if final {
+		s.cancel = nil
+	}
+}
+
+// disarm reports whether the run was stopped by a save.
+func (s *rtStopper) disarm() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancel = nil
+	return s.fired
+}
+
+func (s *rtStopper) Save(ctx context.Context, kv map[string][]byte) error {
+	err := s.Checkpoints.Save(ctx, kv)
+	progress := false
+	for k, v := range kv {
+		var seg struct {
+			Done bool  `json:"done"`
+			Rows int64 `json:"rows"`
+		}
+		if strings.HasPrefix(k, "full/") && !strings.HasSuffix(k, "/plan") && json.Unmarshal(v, &seg) == nil && (seg.Done || seg.Rows > 0) {
+			progress = true
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if progress && s.cancel != nil && !s.fired && s.ctx.Err() == nil {
+		if s.left--; s.left <= 0 {
+			s.fired = true
+			s.cancel()
+		}
+	}
+	return err
+}
+
+// TestRandomTablesInterrupted migrates the random tables of TestRandomTables in several runs
+// that share one checkpoint store: each run but the last is stopped (its context cancelled) a
+// few milliseconds in, so that runs stop in the middle of chunks and segments of every key
+// shape and the next run resumes after the last committed chunk. The topics must then hold
+// every source row at least once with equal values, nothing else, and few rows twice: for a
+// resumable table at most the chunks in flight at each stop (segments × 2 chunks), for a
+// one-pass table (no key, or a key the snapshot cannot page by) at most the whole table again
+// per stop that found it unfinished.
+func TestRandomTablesInterrupted(t *testing.T) {
+	seed := rtSeed(t, rtInterruptedSeed)
+	r := rand.New(rand.NewSource(seed))
+	began := time.Now()
+
+	db, k, tables := rtSetup(t, r)
+	loaded := time.Now()
+
+	tk, base64Bin := rtNewTask(t, r, db, k, tables, "random-tables-interrupted", []int{100, 150, 200, 300})
+	chunk := tk.Advanced.ChunkRows
+	stops := 6 + r.Intn(5)
+	t.Logf("%d stopped runs, then one to completion (stop times drawn from the seed; where in the migration they land varies from run to run)", stops)
+
+	cp := &testenv.Checkpoints{}
+	stopper := &rtStopper{Checkpoints: cp}
+	obs := rtNewObserver(t)
+	hits := map[*rtTable]int{}    // stopped runs that began with the table unfinished
+	resumed := map[*rtTable]int{} // runs that began with part of the table committed
+	canceled, midRun := 0, 0
+	resentDone := map[*rtTable][]string{} // messages sent by runs that began with the table done
+	var schedule []string
+	for run := 1; ; run++ {
+		before := map[*rtTable]rtCommitted{}
+		var rowsBefore int64
+		for _, tb := range tables {
+			st := rtCommittedState(t, cp, tb)
+			before[tb] = st
+			rowsBefore += st.rows
+			if st.rows > 0 && !st.done {
+				resumed[tb]++
+			}
+		}
+		sentBefore := map[*rtTable]int{}
+		for _, tb := range tables {
+			sentBefore[tb] = k.Count(t, tb.topic)
+		}
+		final := run > stops
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		// A stop after a random delay, or at the latest right after the run's saves-th
+		// checkpoint with progress in it: a long delay must not let the run finish the whole
+		// migration (which takes a few hundred milliseconds), however fast this machine is.
+		delay := time.Duration(5+r.Intn(146)) * time.Millisecond
+		saves := 1 + r.Intn(3+4*run) // early runs stop sooner: inside the small tables, read first
+		stopper.arm(ctx, cancel, saves, final)
+		if !final {
+			time.AfterFunc(delay, cancel)
+		}
+		if final {
+			obs.Log("test", fmt.Sprintf("run %d, to completion", run))
+		} else {
+			obs.Log("test", fmt.Sprintf("run %d, stopped after %v or %d saves", run, delay, saves))
+		}
+		start := time.Now()
+		err := pipeline.NewRunner(tk, stopper, obs).Run(ctx)
+		took := time.Since(start)
+		cancel()
+		how := fmt.Sprintf("after %v", delay)
+		if stopper.disarm() {
+			how = fmt.Sprintf("at its %d. checkpoint save with progress", saves)
+		}
+		var rowsAfter int64
+		doneBefore, doneAfter := 0, 0
+		for _, tb := range tables {
+			if sent := k.Count(t, tb.topic) - sentBefore[tb]; before[tb].done && sent > 0 {
+				// A table the checkpoints already hold as done must not be read again.
+				resentDone[tb] = append(resentDone[tb], fmt.Sprintf("run %d: %d", run, sent))
+			}
+			st := rtCommittedState(t, cp, tb)
+			rowsAfter += st.rows
+			if st.done {
+				doneAfter++
+			}
+			if before[tb].done {
+				doneBefore++
+			}
+		}
+		if err == nil {
+			schedule = append(schedule, fmt.Sprintf("run %d completed in %v", run, took.Round(time.Millisecond)))
+			break
+		}
+		if final || !errors.Is(err, context.Canceled) {
+			t.Fatalf("run %d (final %v, stop after %v): %v", run, final, delay, err)
+		}
+		canceled++
+		for _, tb := range tables {
+			if !before[tb].done {
+				hits[tb]++
+			}
+		}
+		progressed := rowsAfter > rowsBefore || doneAfter > doneBefore
+		if progressed {
+			midRun++
+		}
+		schedule = append(schedule, fmt.Sprintf("run %d stopped %s (returned after %v): committed rows %d → %d, tables done %d → %d",
+			run, how, took.Round(time.Millisecond), rowsBefore, rowsAfter, doneBefore, doneAfter))
+	}
+	migrated := time.Now()
+	for _, s := range schedule {
+		t.Log(s)
+	}
+	t.Logf("%d runs stopped before completion, %d of them after committing part of the migration (mid-migration)", canceled, midRun)
+	var resumes []string
+	for _, tb := range tables {
+		if rtResumable(tb) {
+			resumes = append(resumes, fmt.Sprintf("%s %d", tb.shape, resumed[tb]))
+		}
+	}
+	t.Logf("runs that resumed a table from the middle: %s", strings.Join(resumes, ", "))
+	if tr := obs.troubles(); len(tr) > 0 {
+		t.Errorf("the runs reported %d problems, first: %s", len(tr), tr[0])
+	}
+	if canceled < 3 || midRun < 2 {
+		t.Errorf("only %d runs were stopped before completion, %d of them mid-migration: the test proves little (want at least 3 and 2)", canceled, midRun)
+	}
+
+	// A run after completion sends nothing.
+	counts := map[string]int{}
+	for _, tb := range tables {
+		counts[tb.topic] = k.Count(t, tb.topic)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := pipeline.NewRunner(tk, stopper, obs).Run(ctx); err != nil {
+		t.Fatalf("run after completion: %v", err)
+	}
+
+	total, totalExtra, totalResent, totalAllowed := 0, 0, 0, 0
+	for _, tb := range tables {
+		if n := k.Count(t, tb.topic); n != counts[tb.topic] {
+			t.Errorf("%s %q.%q: a run after completion sent %d more messages", tb.shape, tb.db, tb.name, n-counts[tb.topic])
+		}
+		st := rtCommittedState(t, cp, tb)
+		if !st.done {
+			t.Errorf("%s %q.%q: not done in the checkpoints after the migration completed", tb.shape, tb.db, tb.name)
+		}
+		if r := resentDone[tb]; len(r) > 0 {
+			t.Errorf("%s %q.%q (%s): the checkpoints held it as done, yet %d later run(s) sent it again (messages per run: %s)",
+				tb.shape, tb.db, tb.name, map[bool]string{true: "resumable", false: "one pass"}[rtResumable(tb)], len(r), strings.Join(r, ", "))
+		}
+		rows, _ := strconv.Atoi(db.Query(t, "SELECT COUNT(*) FROM "+rtQN(tb.db)+"."+rtQN(tb.name))[0][0])
+		res := rtResumable(tb)
+		allowed := hits[tb] * rows // a one-pass table: sent whole again after each stop that found it unfinished
+		how := "one pass"
+		if res {
+			allowed = hits[tb] * st.segs * rtChunksInFlight * chunk
+			how = fmt.Sprintf("resumable, %d segment(s)", st.segs)
+		}
+		d := rtCheckTable(t, db, k, tb, base64Bin, allowed)
+		t.Logf("%s %q.%q (%s): %d rows, %d messages: %d resent (%d distinct rows), allowed %d; %d stops hit it, %d runs resumed it mid-table",
+			tb.shape, tb.db, tb.name, how, d.rows, d.messages, d.resent, d.resentRows, allowed, hits[tb], resumed[tb])
+		if tb.shape == "int-pk" {
+			rtCheckSegments(t, cp, tb, chunk)
+		}
+		total += d.rows
+		totalExtra += d.resent
+		totalResent += d.resentRows
+		totalAllowed += allowed
+	}
+	t.Logf("%d rows in %d tables compared: %d messages resent (%d distinct rows; allowed %d); setup and load %v, migration %v, check %v",
+		total, len(tables), totalExtra, totalResent, totalAllowed, loaded.Sub(began).Round(time.Millisecond),
+		migrated.Sub(loaded).Round(time.Millisecond), time.Since(migrated).Round(time.Millisecond))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison
+
+// rtDelivery is what rtCheckTable found in a table's topic.
+type rtDelivery struct {
+	rows       int // rows in MariaDB
+	messages   int // messages in the topic
+	resent     int // messages that repeat a row already delivered
+	resentRows int // distinct rows delivered more than once
+}
+
+// rtCheckTable compares one table's topic with the table. Every row must be there with equal
+// values, nothing else, and every message of a row must carry the same values; at most
+// maxResent messages may repeat a row already delivered (0: every row exactly once).
+func rtCheckTable(t *testing.T, db *testenv.MariaDB, k *testenv.Kafka, tb *rtTable, base64Bin bool, maxResent int) rtDelivery {
 	t.Helper()
 	label := fmt.Sprintf("%s %q.%q", tb.shape, tb.db, tb.name)
 	exprs := make([]string, len(tb.cols))
@@ -1329,27 +1683,29 @@ func rtCheckTable(t *testing.T, db *testenv.MariaDB, k *testenv.Kafka, tb *rtTab
 		return strings.Join(parts, "\x1e")
 	}
 	expected := map[string][]string{}
-	remaining := map[string]int{}
+	copies := map[string]int{} // rows of the table with this identity (a table without a key may repeat rows)
 	for _, row := range want {
 		canon := make([]string, len(tb.cols))
 		for i, c := range tb.cols {
 			canon[i] = rtCanon(c, row[i], false, false)
 		}
 		id := ident(canon)
-		if identIdx != nil && remaining[id] > 0 {
+		if identIdx != nil && copies[id] > 0 {
 			t.Fatalf("%s: two source rows share the key %q: the test's key comparison is wrong", label, id)
 		}
 		expected[id] = canon
-		remaining[id]++
+		copies[id]++
 	}
 
-	recs := k.ReadAll(t, tb.topic, len(want), 60*time.Second)
+	recs := k.ReadAll(t, tb.topic, max(len(want), k.Count(t, tb.topic)), 60*time.Second)
 	var problems []string
 	problem := func(format string, args ...any) {
 		problems = append(problems, fmt.Sprintf(format, args...))
 	}
-	lost, extra, mismatched, badMeta := 0, 0, 0, 0
+	lost, extra, resent, mismatched, inconsistent, badMeta := 0, 0, 0, 0, 0, 0
 	var extras [][]string
+	delivered := map[string]int{}
+	first := map[string][]string{} // the first message's values of each row
 	for _, rec := range recs {
 		var m rtMessage
 		if err := json.Unmarshal(rec.Value, &m); err != nil {
@@ -1411,17 +1767,19 @@ func rtCheckTable(t *testing.T, db *testenv.MariaDB, k *testenv.Kafka, tb *rtTab
 		}
 		id := ident(canon)
 		exp, ok := expected[id]
-		switch {
-		case !ok:
+		if !ok {
 			extra++
 			extras = append(extras, canon)
 			continue
-		case remaining[id] == 0:
-			extra++
-			problem("offset %d: row %s sent again", rec.Offset, rtShow(id))
-			continue
 		}
-		remaining[id]--
+		delivered[id]++
+		if delivered[id] > copies[id] {
+			extra++
+			resent++
+			if maxResent == 0 {
+				problem("offset %d: row %s sent again", rec.Offset, rtShow(id))
+			}
+		}
 		var diffs []string
 		for i, c := range tb.cols {
 			if canon[i] != exp[i] {
@@ -1432,13 +1790,32 @@ func rtCheckTable(t *testing.T, db *testenv.MariaDB, k *testenv.Kafka, tb *rtTab
 			mismatched++
 			problem("offset %d, row %s: %s", rec.Offset, rtShow(id), strings.Join(diffs, "; "))
 		}
-	}
-	var missing [][]string
-	for id, n := range remaining {
-		if n > 0 {
-			lost += n
-			missing = append(missing, expected[id])
+		if prev, ok := first[id]; !ok {
+			first[id] = canon
+		} else if !slices.Equal(prev, canon) {
+			inconsistent++
+			var diffs []string
+			for i, c := range tb.cols {
+				if canon[i] != prev[i] {
+					diffs = append(diffs, fmt.Sprintf("%q: %s, earlier %s", c.name, rtShow(canon[i]), rtShow(prev[i])))
+				}
+			}
+			problem("offset %d, row %s differs from an earlier message of the row: %s", rec.Offset, rtShow(id), strings.Join(diffs, "; "))
 		}
+	}
+	resentRows := 0
+	var missing [][]string
+	for id, n := range copies {
+		switch d := delivered[id]; {
+		case d < n:
+			lost += n - d
+			missing = append(missing, expected[id])
+		case d > n:
+			resentRows++
+		}
+	}
+	if maxResent > 0 && resent > maxResent {
+		problem("%d messages (%d distinct rows) repeat rows already delivered, more than the %d the stops allow", resent, resentRows, maxResent)
 	}
 	sort.Slice(missing, func(i, j int) bool { return ident(missing[i]) < ident(missing[j]) })
 	describe := func(canon []string) string {
@@ -1472,10 +1849,12 @@ func rtCheckTable(t *testing.T, db *testenv.MariaDB, k *testenv.Kafka, tb *rtTab
 			}
 			t.Errorf("%s: %s", label, p)
 		}
-		t.Errorf("%s: %d rows in MariaDB, %d messages in %s: %d lost, %d extra, %d with wrong values, %d with wrong metadata",
-			label, len(want), len(recs), tb.topic, lost, extra, mismatched, badMeta)
-	} else {
+		t.Errorf("%s: %d rows in MariaDB, %d messages in %s: %d lost, %d extra (%d resent, %d allowed), %d with wrong values, %d unlike an earlier message of their row, %d with wrong metadata",
+			label, len(want), len(recs), tb.topic, lost, extra, resent, maxResent, mismatched, inconsistent, badMeta)
+	} else if maxResent == 0 {
 		t.Logf("%s: %d rows, all in %s exactly once with equal values", label, len(want), tb.topic)
+	} else {
+		t.Logf("%s: %d rows, all in %s with equal values, %d messages repeat a row (%d allowed)", label, len(want), tb.topic, resent, maxResent)
 	}
-	return len(want)
+	return rtDelivery{rows: len(want), messages: len(recs), resent: resent, resentRows: resentRows}
 }

@@ -149,7 +149,9 @@ func (f *fullPhase) plan(conn *client.Conn, saved map[string][]byte) error {
 		tr := &tableRun{t: t, ref: ref, filter: o.Filter, key: mysql.ChunkKey(t)}
 		tr.estimated = mysql.CountEstimate(conn, t)
 		var states []segmentState
-		if raw, ok := saved[planKey(ref)]; ok && tr.key != nil {
+		// A table read in one pass has a saved plan only once it is done (flush): it is then
+		// not read again.
+		if raw, ok := saved[planKey(ref)]; ok {
 			n, _ := strconv.Atoi(string(raw))
 			for i := 0; i < n; i++ {
 				var st segmentState
