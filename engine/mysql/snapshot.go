@@ -347,6 +347,19 @@ func BeginSnapshot(conn *client.Conn) (pos event.Position, ok bool, err error) {
 	return pos, pos.File != "", nil
 }
 
+// ExactKeyOrder reports whether CompareKey orders the key exactly as the server's index does:
+// true when no key column is a character string, whose collation (accents, case, _bin or _cs
+// variants) CompareKey only approximates.
+func ExactKeyOrder(t *event.Table, key []int) bool {
+	for _, c := range key {
+		switch t.Columns[c].DataType {
+		case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set":
+			return false
+		}
+	}
+	return true
+}
+
 // CompareKey orders two key values of a table the way the key's index does: numbers
 // numerically, temporal values by time, binary strings byte by byte, character strings
 // case-insensitively with trailing spaces ignored (the *_ci PAD SPACE collations every default

@@ -15,7 +15,9 @@ import (
 // a transaction that started before the H of the piece holding the row's key is already in the
 // INIT rows and is not sent again; one that started at or after it is sent. So INIT rows
 // followed by the binlog changes replay to exactly the source state, with no change missed and
-// none applied twice. (Where the server cannot give a snapshot's position — MySQL — no pieces
+// none applied twice. (For a resumed segment whose key has a character column, whose collation
+// order only the server knows, changes between its pieces' positions are all sent: at most
+// applied twice, never missed.) (Where the server cannot give a snapshot's position — MySQL — no pieces
 // are recorded and every change since the start position is sent: at-least-once.)
 type handoff struct {
 	tables map[string]*handoffTable // routeKey → table
@@ -78,6 +80,13 @@ func (ht *handoffTable) pieceOf(t *event.Table, key []int, k []event.Value) *pie
 		if s.UpTo != nil && mysql.CompareKey(t, key, k, s.UpTo) > 0 {
 			continue
 		}
+		if len(s.Pieces) > 1 && !mysql.ExactKeyOrder(t, key) {
+			// Only the server knows its collation's order, so which piece read the row is not
+			// certain. The earliest snapshot is a safe answer: a change before it is in every
+			// piece; a change after it is sent, even if a later piece already holds it (a
+			// change applied twice, never one lost).
+			return earliest(s.Pieces)
+		}
 		var found *piece
 		for pi := range s.Pieces {
 			p := &s.Pieces[pi]
@@ -88,6 +97,17 @@ func (ht *handoffTable) pieceOf(t *event.Table, key []int, k []event.Value) *pie
 		return found
 	}
 	return nil
+}
+
+// earliest returns the piece with the smallest snapshot position.
+func earliest(ps []piece) *piece {
+	e := &ps[0]
+	for i := range ps {
+		if ps[i].H.Compare(e.H) < 0 {
+			e = &ps[i]
+		}
+	}
+	return e
 }
 
 // filter decides what of a binlog row change the INIT rows do not already hold.
