@@ -1254,11 +1254,15 @@ func rtSeed(t *testing.T, def int64) int64 {
 }
 
 // rtSetup starts MariaDB and Kafka, then creates and fills the random tables drawn from r.
-func rtSetup(t *testing.T, r *rand.Rand) (*testenv.MariaDB, *testenv.Kafka, []*rtTable) {
+func rtSetup(t *testing.T, r *rand.Rand, opts ...func([]*rtTable) []testenv.MariaDBOption) (*testenv.MariaDB, *testenv.Kafka, []*rtTable) {
 	t.Helper()
-	db := testenv.StartMariaDB(t)
-	k := testenv.StartKafka(t)
 	tables := rtGenerate(r)
+	var dbOpts []testenv.MariaDBOption
+	for _, o := range opts {
+		dbOpts = append(dbOpts, o(tables)...)
+	}
+	db := testenv.StartMariaDB(t, dbOpts...)
+	k := testenv.StartKafka(t)
 	for _, tb := range tables {
 		size := rtCreate(t, db, r, tb)
 		var types []string

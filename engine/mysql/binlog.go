@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -703,6 +704,42 @@ func (s *Stream) bind(ctx context.Context, tme *replication.TableMapEvent, start
 	return nil
 }
 
+// withBinlogMembers returns the table with the ENUM and SET members the table map carries
+// (binlog_row_metadata=FULL) where they differ from the schema's, or the table itself. The
+// server's metadata (information_schema, SHOW CREATE TABLE) is utf8mb3 and shows a member
+// with a 4-byte character such as an emoji as '?'; the binlog has it right.
+func withBinlogMembers(t *event.Table, tme *replication.TableMapEvent) *event.Table {
+	enums, sets := tme.EnumStrValueMap(), tme.SetStrValueMap()
+	if enums == nil && sets == nil {
+		return t
+	}
+	var out *event.Table
+	for i := range t.Columns {
+		c := &t.Columns[i]
+		raw, ok := enums[i]
+		if c.DataType == "set" {
+			raw, ok = sets[i]
+		}
+		if !ok || (c.DataType != "enum" && c.DataType != "set") {
+			continue
+		}
+		m := decodeElements(raw, c.Charset)
+		if slices.Equal(m, c.Elements) {
+			continue
+		}
+		if out == nil {
+			cp := *t
+			cp.Columns = slices.Clone(t.Columns)
+			out = &cp
+		}
+		out.Columns[i].Elements = m
+	}
+	if out == nil {
+		return t
+	}
+	return out
+}
+
 // resolve finds the schema to decode a table's rows with: the history's, checked against the
 // table map; else (full row metadata) one built from the table map; else the catalog's.
 func (s *Stream) resolve(ctx context.Context, tme *replication.TableMapEvent, start uint64) (*event.Table, error) {
@@ -720,6 +757,10 @@ func (s *Stream) resolve(ctx context.Context, tme *replication.TableMapEvent, st
 		default:
 			base = v.Table
 			if why = checkTableMap(v.Table, s.cfg.Flavor, tme); why == "" {
+				if fixed := withBinlogMembers(v.Table, tme); fixed != v.Table {
+					s.hist.Put(at, fixed, "")
+					return fixed, nil
+				}
 				return v.Table, nil
 			}
 			why = "the schema history does not match the binlog: " + why

@@ -655,7 +655,8 @@ func (r *runner) checkBinlogMetadata() Item {
 	if strings.EqualFold(v, "FULL") {
 		return passed(detail)
 	}
-	return warning([]string{detail, "row events carry no column names: the schema is then rebuilt from the binlog's DDL (and the catalog at start), so a DDL the reader misses can misalign columns"},
+	return warning([]string{detail, "row events carry no column names: the schema is then rebuilt from the binlog's DDL (and the catalog at start), so a DDL the reader misses can misalign columns",
+		"nor ENUM/SET members: an ENUM or SET member with a 4-byte character (an emoji) reads as '?' in the server's own metadata, and changes then carry '?' for it"},
 		"SET GLOBAL binlog_row_metadata = 'FULL';\n"+myCnf("binlog_row_metadata = FULL"))
 }
 
