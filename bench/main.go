@@ -110,20 +110,19 @@ func run(o options) error {
 		// The best of two reads (the first one also warms the server's caches), so the ratio
 		// below is measured against the faster raw figure.
 		var rps, mbs float64
-		var cpu *cpuMeter
+		var cpuNote string
 		for i := 0; i < 2; i++ {
-			c := startCPU(db)
+			cpu := startCPU(db)
 			r, m, err := rawSelect(db, n)
 			if err != nil {
 				return err
 			}
 			if r > rps {
-				rps, mbs, cpu = r, m, c
-				cpu.snap(nil, n)
+				rps, mbs, cpuNote = r, m, cpu.stop(nil, n)
 			}
 		}
 		rawRead = rps
-		table = append(table, row{"raw: go-mysql streaming SELECT * (same table)", f0(rps), f1(mbs), "", "", "read limit (best of 2); " + cpu.note})
+		table = append(table, row{"raw: go-mysql streaming SELECT * (same table)", f0(rps), f1(mbs), "", "", "read limit (best of 2); " + cpuNote})
 		// The raw producer writes to a broker of its own, closed afterwards, so that the one
 		// tributary writes to does not carry its data (and its garbage collection).
 		rk, err := testenv.StartKafkaNoTest()
@@ -158,9 +157,6 @@ func run(o options) error {
 	cmd := exec.Command(bin, "run", "--task", taskFile, "--skip-precheck", "--store", filepath.Join(work, "store.db"))
 	cmd.Stderr = os.Stderr
 	cmd.Env = os.Environ()
-	if p := os.Getenv("BENCH_CHILD_PROCS"); p != "" {
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+p)
-	}
 	if p := os.Getenv("BENCH_CPUPROFILE"); p != "" {
 		cmd.Env = append(cmd.Env, "TRIBUTARY_CPUPROFILE="+p)
 	}
@@ -171,7 +167,7 @@ func run(o options) error {
 		return fmt.Errorf("tributary run: %w", err)
 	}
 	el := time.Since(start)
-	cpuNote := cpu.snap(cmd.ProcessState, n)
+	cpuNote := cpu.stop(cmd.ProcessState, n)
 	got, bytes := landed(k, "bench", n)
 	rps := float64(n) / el.Seconds()
 	note := fmt.Sprintf("%d messages landed", got)
@@ -218,7 +214,6 @@ func passFail(ok bool) string {
 type cpuMeter struct {
 	dbPid     int
 	db0, own0 time.Duration
-	note      string // the last snap
 }
 
 func startCPU(db *testenv.MariaDB) *cpuMeter {
@@ -227,14 +222,9 @@ func startCPU(db *testenv.MariaDB) *cpuMeter {
 	return m
 }
 
-// snap renders the CPU each part spent per row since the start, in microseconds (child nil:
-// no tributary), and keeps it in note.
-func (m *cpuMeter) snap(child *os.ProcessState, rows int) string {
-	m.note = m.render(child, rows)
-	return m.note
-}
-
-func (m *cpuMeter) render(child *os.ProcessState, rows int) string {
+// stop renders the CPU each part spent per row since the start, in microseconds (child nil:
+// no tributary).
+func (m *cpuMeter) stop(child *os.ProcessState, rows int) string {
 	per := func(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/float64(rows)) }
 	dbc, own := procCPU(m.dbPid)-m.db0, ownCPU()-m.own0
 	if child == nil {

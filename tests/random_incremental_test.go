@@ -945,7 +945,7 @@ func TestRandomTablesFullThenIncremental(t *testing.T) {
 	t.Logf("full and incremental migration, full phase throttled to %d rows/s", tk.Advanced.FullThrottle.RPS)
 
 	cp := &testenv.Checkpoints{}
-	obs := rtNewObserver(t)
+	obs := newKtObserver(t)
 	// Two writers, each on half of the tables (with its own connection and random choices).
 	var writers []*rincWriter
 	for i := 0; i < 2; i++ {

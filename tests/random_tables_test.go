@@ -1193,22 +1193,8 @@ type rtMessage struct {
 	Old       json.RawMessage      `json:"old"`
 }
 
-// rtObserver keeps the runner's logs and prints them only if the test fails.
-type rtObserver struct {
-	mu   sync.Mutex
-	logs []string
-}
-
-func (o *rtObserver) Progress(pipeline.Progress) {}
-func (o *rtObserver) Log(level, msg string) {
-	o.mu.Lock()
-	o.logs = append(o.logs, level+": "+msg)
-	o.mu.Unlock()
-}
-func (o *rtObserver) State(s, reason string) { o.Log("state", s+" "+reason) }
-
 // troubles returns the logs that say a run went wrong: a retry, a failure, an error.
-func (o *rtObserver) troubles() []string {
+func (o *ktObserver) troubles() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []string
@@ -1218,21 +1204,6 @@ func (o *rtObserver) troubles() []string {
 		}
 	}
 	return out
-}
-
-// rtNewObserver returns an observer whose logs the test prints when it fails.
-func rtNewObserver(t *testing.T) *rtObserver {
-	obs := &rtObserver{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			obs.mu.Lock()
-			defer obs.mu.Unlock()
-			for _, l := range obs.logs {
-				t.Log("runner: " + l)
-			}
-		}
-	})
-	return obs
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1332,7 +1303,7 @@ func TestRandomTables(t *testing.T) {
 	tk, base64Bin := rtNewTask(t, r, db, k, tables, "random-tables", []int{100, 250, 500, 777})
 
 	cp := &testenv.Checkpoints{}
-	obs := rtNewObserver(t)
+	obs := newKtObserver(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if err := pipeline.NewRunner(tk, cp, obs).Run(ctx); err != nil {
@@ -1494,7 +1465,7 @@ func TestRandomTablesInterrupted(t *testing.T) {
 
 	cp := &testenv.Checkpoints{}
 	stopper := &rtStopper{Checkpoints: cp}
-	obs := rtNewObserver(t)
+	obs := newKtObserver(t)
 	hits := map[*rtTable]int{}    // stopped runs that began with the table unfinished
 	resumed := map[*rtTable]int{} // runs that began with part of the table committed
 	canceled, midRun := 0, 0

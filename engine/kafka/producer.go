@@ -133,7 +133,6 @@ type batch struct {
 	rb    sarama.RecordBatch
 	slabs [][]sarama.Record
 	metas []any
-	vlens []int32
 	bytes int
 	maxTS time.Duration
 	timer *time.Timer
@@ -236,7 +235,7 @@ func (p *batchProducer) newBatch(first time.Time) *batch {
 	b := p.batches.Get().(*batch)
 	b.rb = sarama.RecordBatch{FirstTimestamp: first, Version: 2, Codec: p.conf.Producer.Compression,
 		CompressionLevel: p.conf.Producer.CompressionLevel, ProducerID: -1, ProducerEpoch: -1, Records: b.rb.Records[:0]}
-	b.metas, b.vlens = b.metas[:0], b.vlens[:0]
+	b.metas = b.metas[:0]
 	b.bytes, b.maxTS = 0, 0
 	b.gen++
 	return b
@@ -253,7 +252,6 @@ func (b *batch) add(r Record, ts time.Time, size int) {
 	b.maxTS = max(b.maxTS, delta)
 	b.rb.Records = append(b.rb.Records, rec)
 	b.metas = append(b.metas, r.Meta)
-	b.vlens = append(b.vlens, int32(len(r.Value)))
 	b.bytes += size
 }
 
@@ -354,11 +352,11 @@ func (part *partition) deliver(b *batch) {
 	if !p.quiet {
 		if err == nil {
 			for i, m := range b.metas {
-				p.h.Acked(m, int(b.vlens[i]))
+				p.h.Acked(m, len(rb.Records[i].Value))
 			}
 		} else if !dropped && !p.closing.Load() {
 			first := rb.Records[0]
-			p.h.Failed(&SendError{Topic: part.topic, Partition: part.id, Key: first.Key, ValueLen: int(b.vlens[0]), Meta: b.metas[0], Records: len(rb.Records), Err: err})
+			p.h.Failed(&SendError{Topic: part.topic, Partition: part.id, Key: first.Key, ValueLen: len(first.Value), Meta: b.metas[0], Records: len(rb.Records), Err: err})
 		}
 	}
 	p.hmu.RUnlock()

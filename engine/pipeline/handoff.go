@@ -85,7 +85,7 @@ func (ht *handoffTable) pieceOf(t *event.Table, key []int, k []event.Value) *pie
 			// certain. The earliest snapshot is a safe answer: a change before it is in every
 			// piece; a change after it is sent, even if a later piece already holds it (a
 			// change applied twice, never one lost).
-			return earliest(s.Pieces)
+			return &s.Pieces[0] // pieces are recorded in the order they were read
 		}
 		var found *piece
 		for pi := range s.Pieces {
@@ -97,17 +97,6 @@ func (ht *handoffTable) pieceOf(t *event.Table, key []int, k []event.Value) *pie
 		return found
 	}
 	return nil
-}
-
-// earliest returns the piece with the smallest snapshot position.
-func earliest(ps []piece) *piece {
-	e := &ps[0]
-	for i := range ps {
-		if ps[i].H.Compare(e.H) < 0 {
-			e = &ps[i]
-		}
-	}
-	return e
 }
 
 // filter decides what of a binlog row change the INIT rows do not already hold.

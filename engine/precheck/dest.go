@@ -917,13 +917,9 @@ func declaredBytes(c columnRow) (n int64, lob bool) {
 
 // checkMsgSize estimates the largest message of each table and compares it with the limits.
 func (r *runner) checkMsgSize() Item {
-	found, _, err := r.selectedTables()
-	if err != nil {
-		return failed([]string{err.Error()}, "Let the account read information_schema.")
-	}
-	cols, err := r.src.columns()
-	if err != nil {
-		return failed([]string{err.Error()}, "Let the account read information_schema.")
+	found, cols, fail := r.selectedColumns()
+	if fail != nil {
+		return *fail
 	}
 	ci, err := r.dest.configs()
 	if err != nil {

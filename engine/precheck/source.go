@@ -869,6 +869,20 @@ func (r *runner) checkLogSlaveUpdates() Item {
 }
 
 // selectedTables resolves the selected objects against information_schema.TABLES.
+// selectedColumns returns the selected tables and the columns of every table, or the failed
+// item to report when information_schema cannot be read.
+func (r *runner) selectedColumns() ([]*tableRow, map[string][]columnRow, *Item) {
+	found, _, err := r.selectedTables()
+	if err == nil {
+		var cols map[string][]columnRow
+		if cols, err = r.src.columns(); err == nil {
+			return found, cols, nil
+		}
+	}
+	it := failed([]string{err.Error()}, "Let the account read information_schema.")
+	return nil, nil, &it
+}
+
 func (r *runner) selectedTables() ([]*tableRow, []string, error) {
 	tables, err := r.src.tables()
 	if err != nil {
@@ -978,13 +992,9 @@ func (r *runner) checkPrimaryKey() Item {
 }
 
 func (r *runner) checkInvisibleColumns() Item {
-	found, _, err := r.selectedTables()
-	if err != nil {
-		return failed([]string{err.Error()}, "Let the account read information_schema.")
-	}
-	cols, err := r.src.columns()
-	if err != nil {
-		return failed([]string{err.Error()}, "Let the account read information_schema.")
+	found, cols, fail := r.selectedColumns()
+	if fail != nil {
+		return *fail
 	}
 	vars, _ := r.src.vars()
 	f := flavourOf(vars)
